@@ -1,6 +1,7 @@
 //! `cargo xtask`: the repository's automation, in Rust instead of a Makefile.
 
 mod generate;
+mod testenv;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -20,10 +21,33 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Build (once, cached) and run a real Kubernetes control plane on 127.0.0.1.
+    Testenv {
+        #[command(subcommand)]
+        action: TestenvAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TestenvAction {
+    /// Build if needed, start, wait until ready, print `export KUBECONFIG=...`.
+    Up,
+    /// Stop exactly the processes `up` started.
+    Down,
+    /// Show which components are running.
+    Status,
+    /// Only build the binaries into the cache.
+    Build,
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Gen { check } => generate::run(check),
+        Command::Testenv { action } => match action {
+            TestenvAction::Up => testenv::up(),
+            TestenvAction::Down => testenv::down(),
+            TestenvAction::Status => testenv::status(),
+            TestenvAction::Build => testenv::build().map(|env| println!("{}", env.bin.display())),
+        },
     }
 }
