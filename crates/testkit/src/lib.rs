@@ -1,1 +1,163 @@
-//! Test-only helpers.
+//! Test-only helpers for tests that run against the real control plane started by
+//! `cargo xtask testenv up`.
+//!
+//! Tests never skip silently: without `KUBECONFIG` pointing at a reachable cluster,
+//! [`client`] panics with instructions. Each test works in its own namespace
+//! ([`TestNamespace`]) and waits on conditions with timeouts, never on sleeps alone.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::{Client, Config};
+use tokio::sync::OnceCell;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root exists")
+}
+
+/// A client for the test cluster. Panics with instructions when there is none.
+pub async fn client() -> Client {
+    let hint = "these tests need the real control plane: run `cargo xtask testenv up` and \
+                `export KUBECONFIG=...` as it prints (or run the whole suite with `cargo xtask ci`)";
+    assert!(
+        std::env::var_os("KUBECONFIG").is_some(),
+        "KUBECONFIG is not set; {hint}"
+    );
+    let config = Config::infer()
+        .await
+        .unwrap_or_else(|e| panic!("cannot load KUBECONFIG ({e}); {hint}"));
+    let client =
+        Client::try_from(config).unwrap_or_else(|e| panic!("cannot build a client ({e}); {hint}"));
+    client
+        .apiserver_version()
+        .await
+        .unwrap_or_else(|e| panic!("the API server does not answer ({e}); {hint}"));
+    client
+}
+
+/// Installs ferroflux's CRDs (server-side apply) once per test process and waits until
+/// they are established.
+pub async fn install_crds(client: &Client) {
+    static INSTALLED: OnceCell<()> = OnceCell::const_new();
+    INSTALLED
+        .get_or_init(|| async {
+            let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+            let params = PatchParams::apply("ferroflux-tests").force();
+            for crd in ferroflux_api::crds() {
+                let name = crd.crd.metadata.name.clone().expect("CRDs have names");
+                api.patch(&name, &params, &Patch::Apply(&crd.crd))
+                    .await
+                    .unwrap_or_else(|e| panic!("applying CRD {name}: {e}"));
+                wait_for(
+                    Duration::from_secs(30),
+                    &format!("CRD {name} to be established"),
+                    || {
+                        let api = api.clone();
+                        let name = name.clone();
+                        async move {
+                            api.get(&name)
+                                .await
+                                .ok()
+                                .and_then(|crd| crd.status)
+                                .and_then(|s| s.conditions)
+                                .is_some_and(|conditions| {
+                                    conditions
+                                        .iter()
+                                        .any(|c| c.type_ == "Established" && c.status == "True")
+                                })
+                        }
+                    },
+                )
+                .await;
+            }
+        })
+        .await;
+}
+
+/// A namespace that exists for one test and is deleted (in the background) when dropped.
+pub struct TestNamespace {
+    client: Client,
+    name: String,
+}
+
+impl TestNamespace {
+    /// Creates `<prefix>-<random>`.
+    pub async fn new(client: &Client, prefix: &str) -> Self {
+        let name = format!("{prefix}-{:08x}", rand::random::<u32>());
+        let api: Api<Namespace> = Api::all(client.clone());
+        let namespace: Namespace = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "labels": {"ferroflux.dev/test": "true"}}
+        }))
+        .expect("a valid Namespace");
+        api.create(&PostParams::default(), &namespace)
+            .await
+            .unwrap_or_else(|e| panic!("creating namespace {name}: {e}"));
+        Self {
+            client: client.clone(),
+            name,
+        }
+    }
+
+    /// The namespace's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for TestNamespace {
+    fn drop(&mut self) {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        let name = self.name.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                let _ = api.delete(&name, &DeleteParams::background()).await;
+            });
+        }
+    }
+}
+
+/// Polls `check` every 100 ms until it returns true; panics naming `what` after `timeout`.
+pub async fn wait_for<F, Fut>(timeout: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Polls `get` until it returns `Some`, returning the value; panics after `timeout`.
+pub async fn wait_for_value<T, F, Fut>(timeout: Duration, what: &str, mut get: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = get().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,98 @@
+//! What the reconcile driver needs to know about a Flux kind and its status.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use ferroflux_api::meta::Condition;
+use kube::Resource;
+use kube::core::NamespaceResourceScope;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A namespaced Flux kind with a status the driver maintains.
+pub trait FluxObject:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + Clone
+    + Debug
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    /// The kind's status type.
+    type Status: FluxStatus;
+
+    /// The current status, if any.
+    fn status(&self) -> Option<&Self::Status>;
+    /// Whether `spec.suspend` is set.
+    fn suspended(&self) -> bool;
+    /// `spec.interval`: when to reconcile again after success.
+    fn interval(&self) -> Duration;
+    /// When to reconcile again after a failure (`spec.retryInterval` where the kind has
+    /// one, the interval otherwise).
+    fn retry_interval(&self) -> Duration {
+        self.interval()
+    }
+}
+
+/// The status fields every reconciled Flux kind shares.
+pub trait FluxStatus:
+    Default + Clone + Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync
+{
+    /// The conditions, empty when absent.
+    fn conditions(&self) -> &[Condition];
+    /// The conditions, created empty when absent.
+    fn conditions_mut(&mut self) -> &mut Vec<Condition>;
+    /// `status.observedGeneration`.
+    fn observed_generation(&self) -> Option<i64>;
+    /// Sets `status.observedGeneration`.
+    fn set_observed_generation(&mut self, generation: i64);
+    /// `status.lastHandledReconcileAt`.
+    fn last_handled_reconcile_at(&self) -> Option<&str>;
+    /// Sets `status.lastHandledReconcileAt`.
+    fn set_last_handled_reconcile_at(&mut self, value: String);
+}
+
+/// Implements [`FluxStatus`] for a status struct with Flux's usual field names
+/// (`conditions`, `observed_generation`, `last_handled_reconcile_at`, all `Option`s).
+#[macro_export]
+macro_rules! impl_flux_status {
+    ($($status:ty),+ $(,)?) => {$(
+        impl $crate::object::FluxStatus for $status {
+            fn conditions(&self) -> &[::ferroflux_api::meta::Condition] {
+                self.conditions.as_deref().unwrap_or_default()
+            }
+            fn conditions_mut(&mut self) -> &mut Vec<::ferroflux_api::meta::Condition> {
+                self.conditions.get_or_insert_with(Vec::new)
+            }
+            fn observed_generation(&self) -> Option<i64> {
+                self.observed_generation
+            }
+            fn set_observed_generation(&mut self, generation: i64) {
+                self.observed_generation = Some(generation);
+            }
+            fn last_handled_reconcile_at(&self) -> Option<&str> {
+                self.last_handled_reconcile_at.as_deref()
+            }
+            fn set_last_handled_reconcile_at(&mut self, value: String) {
+                self.last_handled_reconcile_at = Some(value);
+            }
+        }
+    )+};
+}
+
+impl_flux_status!(ferroflux_api::source::v1::GitRepositoryStatus);
+
+impl FluxObject for ferroflux_api::source::v1::GitRepository {
+    type Status = ferroflux_api::source::v1::GitRepositoryStatus;
+    fn status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+    fn suspended(&self) -> bool {
+        self.spec.suspend.unwrap_or(false)
+    }
+    fn interval(&self) -> Duration {
+        crate::duration::parse(&self.spec.interval).unwrap_or(Duration::from_secs(60))
+    }
+}

@@ -1,0 +1,5 @@
+//! Runtime tests against the real API server (`cargo xtask testenv up`).
+
+mod driver;
+mod events;
+mod leader;
