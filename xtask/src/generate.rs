@@ -23,8 +23,34 @@ pub fn generated_files() -> Result<Vec<(PathBuf, String)>> {
 }
 
 fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String> {
-    let text = serde_saphyr::to_string(value).context("serializing to YAML")?;
+    let mut json = serde_json::to_value(value).context("serializing to JSON")?;
+    integral_bounds(&mut json);
+    let text = serde_saphyr::to_string(&json).context("serializing to YAML")?;
     Ok(format!("---\n{text}"))
+}
+
+/// The schema type stores numeric bounds as floats; whole numbers are written as integers
+/// (`minimum: 0`, as Flux's CRDs have them) rather than `0.0`.
+fn integral_bounds(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if matches!(key.as_str(), "minimum" | "maximum" | "multipleOf")
+                    && let Some(number) = child.as_f64()
+                    && number.fract() == 0.0
+                    && number.abs() < 9.0e15
+                {
+                    #[expect(clippy::cast_possible_truncation, reason = "whole number below 2^53")]
+                    let integer = number as i64;
+                    *child = serde_json::Value::from(integer);
+                } else {
+                    integral_bounds(child);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_bounds),
+        _ => {}
+    }
 }
 
 pub fn run(check: bool) -> Result<()> {

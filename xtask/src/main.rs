@@ -1,5 +1,6 @@
 //! `cargo xtask`: the repository's automation, in Rust instead of a Makefile.
 
+mod ci;
 mod generate;
 mod testenv;
 
@@ -21,6 +22,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the whole test suite as CI does (fmt, clippy, gen --check, all tests on the
+    /// real control plane).
+    Ci,
     /// Build (once, cached) and run a real Kubernetes control plane on 127.0.0.1.
     Testenv {
         #[command(subcommand)]
@@ -43,10 +47,17 @@ enum TestenvAction {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Gen { check } => generate::run(check),
+        Command::Ci => ci::run(),
         Command::Testenv { action } => match action {
-            TestenvAction::Up => testenv::up(),
-            TestenvAction::Down => testenv::down(),
-            TestenvAction::Status => testenv::status(),
+            TestenvAction::Up => testenv::up().map(|_| ()),
+            TestenvAction::Down => {
+                testenv::down();
+                Ok(())
+            }
+            TestenvAction::Status => {
+                testenv::status();
+                Ok(())
+            }
             TestenvAction::Build => testenv::build().map(|env| println!("{}", env.bin.display())),
         },
     }

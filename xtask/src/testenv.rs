@@ -91,12 +91,13 @@ pub fn build() -> Result<Env> {
     })
 }
 
-pub fn up() -> Result<()> {
+/// Starts the control plane unless it already runs; returns whether this call started it.
+pub fn up() -> Result<bool> {
     let env = build()?;
     if running(&env).len() == COMPONENTS.len() && api_ready(&env) {
         eprintln!("testenv: already running");
         print_env(&env);
-        return Ok(());
+        return Ok(false);
     }
     // A partial environment from an earlier run is stopped and started afresh.
     stop(&env);
@@ -108,10 +109,10 @@ pub fn up() -> Result<()> {
         return Err(error);
     }
     print_env(&env);
-    Ok(())
+    Ok(true)
 }
 
-pub fn down() -> Result<()> {
+pub fn down() {
     let env = Env {
         bin: PathBuf::new(),
         stages: PathBuf::new(),
@@ -119,10 +120,9 @@ pub fn down() -> Result<()> {
     };
     let stopped = stop(&env);
     eprintln!("testenv: stopped {stopped} process(es)");
-    Ok(())
 }
 
-pub fn status() -> Result<()> {
+pub fn status() {
     let env = Env {
         bin: PathBuf::new(),
         stages: PathBuf::new(),
@@ -140,7 +140,6 @@ pub fn status() -> Result<()> {
     if alive.len() == COMPONENTS.len() {
         print_env(&env);
     }
-    Ok(())
 }
 
 fn print_env(env: &Env) {

@@ -41,7 +41,30 @@ pub fn crds() -> Vec<FluxCrd> {
     let with_status = Finish {
         status_default: true,
     };
-    vec![finish(source::GitRepository::crd(), &with_status)]
+    // ExternalArtifact is written by third-party controllers; Flux gives its status no default.
+    let status_without_default = Finish {
+        status_default: false,
+    };
+    // Provider and Alert have no status at all, so there is nothing to default.
+    let without_status = Finish {
+        status_default: false,
+    };
+    vec![
+        finish(source::GitRepository::crd(), &with_status),
+        finish(source::HelmRepository::crd(), &with_status),
+        finish(source::HelmChart::crd(), &with_status),
+        finish(source::OCIRepository::crd(), &with_status),
+        finish(source::Bucket::crd(), &with_status),
+        finish(source::ExternalArtifact::crd(), &status_without_default),
+        finish(crate::kustomize::v1::Kustomization::crd(), &with_status),
+        finish(crate::helm::v2::HelmRelease::crd(), &with_status),
+        finish(
+            crate::notification::v1beta3::Provider::crd(),
+            &without_status,
+        ),
+        finish(crate::notification::v1beta3::Alert::crd(), &without_status),
+        finish(crate::notification::v1::Receiver::crd(), &with_status),
+    ]
 }
 
 fn finish(mut crd: CustomResourceDefinition, how: &Finish) -> FluxCrd {
@@ -50,6 +73,9 @@ fn finish(mut crd: CustomResourceDefinition, how: &Finish) -> FluxCrd {
         .get_or_insert_with(Default::default)
         .insert(SUBSTITUTE_ANNOTATION.to_owned(), "disabled".to_owned());
     for version in &mut crd.spec.versions {
+        // controller-gen always writes a `subresources` map, empty for kinds without a
+        // status (Provider, Alert); kube leaves it out for those.
+        version.subresources.get_or_insert_with(Default::default);
         let Some(schema) = version
             .schema
             .as_mut()
@@ -58,6 +84,8 @@ fn finish(mut crd: CustomResourceDefinition, how: &Finish) -> FluxCrd {
             continue;
         };
         schema.required = None;
+        // schemars titles the root schema with the Rust type name; Flux's has no title.
+        schema.title = None;
         let properties = schema.properties.get_or_insert_with(Default::default);
         for (field, description) in [("apiVersion", API_VERSION_DOC), ("kind", KIND_DOC)] {
             properties
@@ -68,6 +96,13 @@ fn finish(mut crd: CustomResourceDefinition, how: &Finish) -> FluxCrd {
                     ..JSONSchemaProps::default()
                 });
         }
+        // Flux's schemas declare `metadata: {type: object}`; kube leaves it out.
+        properties
+            .entry("metadata".to_owned())
+            .or_insert_with(|| JSONSchemaProps {
+                type_: Some("object".to_owned()),
+                ..JSONSchemaProps::default()
+            });
         if how.status_default
             && let Some(status) = schema.properties.as_mut().and_then(|p| p.get_mut("status"))
         {

@@ -12,7 +12,10 @@
 
 pub mod constants;
 pub mod crd;
+pub mod helm;
+pub mod kustomize;
 pub mod meta;
+pub mod notification;
 pub mod source;
 
 pub use crd::{FluxCrd, crds};

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 
 /// Pattern of a Go duration as Flux accepts it in `interval`-like fields.
@@ -14,6 +14,13 @@ pub const DURATION_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$";
 pub const TIMEOUT_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$";
 /// Pattern of an artifact digest, `<algorithm>:<encoded>`.
 pub const DIGEST_PATTERN: &str = r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$";
+
+/// Schema transform for fields that are a plain Go `int` in Flux: their CRDs say only
+/// `type: integer`, with no `format`, so the `int64` our Rust integer would add is removed.
+/// Use as `#[schemars(transform = crate::meta::go_int)]`.
+pub fn go_int(schema: &mut Schema) {
+    schema.remove("format");
+}
 
 /// The state of one aspect of an object, as `metav1.Condition` puts it on the wire.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -276,9 +283,14 @@ pub struct ValuesReference {
         regex(pattern = r"^([a-zA-Z0-9_\-.\\\/]|\[[0-9]{1,5}\])+$")
     )]
     pub target_path: Option<String>,
-    /// Whether a missing object or key is skipped instead of failing.
+    /// Whether a missing object is tolerated; a missing key, a bad `targetPath` or any
+    /// other error still fails the reconciliation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
+    /// With `targetPath`: put the value at the path as is, without reading commas,
+    /// brackets, dots or equal signs in it as Helm `--set` syntax (like `--set-literal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub literal: Option<bool>,
 }
 
 /// The kinds a [`ValuesReference`] may name.
@@ -289,4 +301,52 @@ pub enum ValuesReferenceKind {
     Secret,
     /// A ConfigMap.
     ConfigMap,
+}
+
+/// One applied object, as recorded in an inventory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceRef {
+    /// The object's identity, `<namespace>_<name>_<group>_<kind>` (namespace empty for
+    /// cluster-scoped objects).
+    pub id: String,
+    /// The API version the object was applied with.
+    pub v: String,
+}
+
+/// The objects a reconciler applied and therefore owns (and may prune).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceInventory {
+    /// The applied objects.
+    pub entries: Vec<ResourceRef>,
+}
+
+/// JSON pointers to leave alone during drift detection and apply, for the selected objects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct IgnoreRule {
+    /// RFC 6901 JSON pointers into the objects, such as `/spec/replicas`.
+    pub paths: Vec<String>,
+    /// The objects the rule applies to; every managed object when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Selector>,
+}
+
+/// A record of how one revision (by digest) was reconciled over time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// `<algorithm>:<hex>` checksum of the objects applied for this revision.
+    pub digest: String,
+    /// When this revision was reconciled for the first time.
+    pub first_reconciled: Time,
+    /// When this revision was reconciled most recently.
+    pub last_reconciled: Time,
+    /// How long the most recent reconciliation of this revision took (Go duration string).
+    pub last_reconciled_duration: String,
+    /// The outcome of the most recent reconciliation, for example `ReconciliationSucceeded`.
+    pub last_reconciled_status: String,
+    /// How many times this revision has been reconciled.
+    pub total_reconciliations: i64,
+    /// Extra facts about the revision, such as its `revision` and `originRevision`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
 }

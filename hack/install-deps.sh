@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh machine (idempotent, quick when done):
+# Debian packages for the loopback services the tests start, and checks the toolchains.
+# Runs as root on CI (apt-get works as is); elsewhere it uses sudo when available.
+set -euo pipefail
+
+need_cmds=(go jq openssl curl git kubectl)
+# Debian packages, by the command that proves they are installed.
+declare -A apt_pkgs=(
+  [jq]=jq
+  [openssl]=openssl
+  [curl]=curl
+  [git]=git
+  [pkg-config]=pkg-config
+)
+
+missing=()
+for cmd in "${!apt_pkgs[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${apt_pkgs[$cmd]}")
+done
+dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  # Keep package postinst scripts from starting system services (nginx on :80, sshd...).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+for cmd in "${need_cmds[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: required command '$cmd' is missing" >&2; exit 1; }
+done
+echo "install-deps: ok" >&2
