@@ -2,7 +2,7 @@
 //!
 //! Like the `defer` blocks of Flux's Go reconcilers, the driver owns the parts no
 //! controller may forget: the finalizer, the deletion path, `suspend`, and — on every
-//! path — the final status patch (server-side apply with the `gotk-<controller>` field
+//! path — the final status patch (server-side apply with the controller's status field
 //! manager) with `lastHandledReconcileAt`, `observedGeneration`, the `Ready`, `Stalled` and
 //! `Reconciling` conditions derived from the outcome, the duration metric, and events.
 
@@ -59,6 +59,9 @@ pub struct Context {
     pub client: Client,
     /// The controller's name, e.g. `source-controller`.
     pub controller: &'static str,
+    /// The field manager of status patches: `gotk-kustomize-controller` for the kustomize-
+    /// and helm-controllers, the controller's own name for the source-controller (as Flux).
+    pub status_manager: String,
     /// Writes Kubernetes Events and forwards them to the notification-controller.
     pub recorder: EventRecorder,
     /// The controller's Prometheus metrics.
@@ -70,11 +73,6 @@ pub struct Context {
 }
 
 impl Context {
-    /// The field manager for status patches, `gotk-<controller>`.
-    pub fn status_manager(&self) -> String {
-        format!("gotk-{}", self.controller)
-    }
-
     /// Patches `status` onto the object now (used by reconcilers to publish progress).
     pub async fn patch_status<K: FluxObject>(
         &self,
@@ -90,7 +88,7 @@ impl Context {
         });
         api.patch_status(
             &object.name_any(),
-            &PatchParams::apply(&self.status_manager()).force(),
+            &PatchParams::apply(&self.status_manager).force(),
             &Patch::Apply(body),
         )
         .await

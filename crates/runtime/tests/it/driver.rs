@@ -99,6 +99,7 @@ fn context(client: &Client) -> Arc<Context> {
     Arc::new(Context {
         client: client.clone(),
         controller: "source-controller",
+        status_manager: "gotk-source-controller".to_owned(),
         recorder: EventRecorder::new(client.clone(), "source-controller", None),
         metrics: Metrics::new(),
         clock: Arc::new(SystemClock),
