@@ -4,7 +4,7 @@
 # Runs as root on CI (apt-get works as is); elsewhere it uses sudo when available.
 set -euo pipefail
 
-need_cmds=(go jq openssl curl git kubectl)
+need_cmds=(go jq openssl curl git kubectl nginx fcgiwrap htpasswd /usr/sbin/sshd ssh ssh-keygen)
 # Debian packages, by the command that proves they are installed.
 declare -A apt_pkgs=(
   [jq]=jq
@@ -12,6 +12,13 @@ declare -A apt_pkgs=(
   [curl]=curl
   [git]=git
   [pkg-config]=pkg-config
+  # Loopback Git servers for the source-controller tests (crates/testkit/src/git_server.rs):
+  # git http-backend behind nginx + fcgiwrap with htpasswd basic auth, and sshd.
+  [nginx]=nginx-light
+  [fcgiwrap]=fcgiwrap
+  [htpasswd]=apache2-utils
+  [/usr/sbin/sshd]=openssh-server
+  [ssh-keygen]=openssh-client
 )
 
 missing=()
