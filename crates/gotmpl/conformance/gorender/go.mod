@@ -1,0 +1,3 @@
+module ferroflux.local/gorender
+
+go 1.26
