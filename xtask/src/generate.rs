@@ -19,10 +19,11 @@ pub fn generated_files() -> Result<Vec<(PathBuf, String)>> {
         let yaml = to_yaml(&crd.crd)?;
         files.push((PathBuf::from("config/crds").join(&crd.file_name), yaml));
     }
+    files.extend(crate::install::generated_files()?);
     Ok(files)
 }
 
-fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String> {
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String> {
     let mut json = serde_json::to_value(value).context("serializing to JSON")?;
     integral_bounds(&mut json);
     let text = serde_saphyr::to_string(&json).context("serializing to YAML")?;

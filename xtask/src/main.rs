@@ -2,6 +2,7 @@
 
 mod ci;
 mod generate;
+mod install;
 mod testenv;
 
 use anyhow::Result;

@@ -1,1 +1,45 @@
-fn main() {}
+//! `ferroflux`: the command line for ferroflux, shaped like the flux CLI.
+//!
+//! Parse the arguments (`args`), connect with the user's kubeconfig (`client`), read Flux
+//! objects as untyped JSON (`kinds` knows each kind's group, version and columns) and print
+//! them as flux does (`table`).
+
+mod args;
+mod client;
+mod get;
+mod kinds;
+mod table;
+mod version;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command, GetCommand};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("✗ {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: &Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Version { client } => version::run(cli, *client).await,
+        Command::Get {
+            all_namespaces,
+            what: GetCommand::All,
+        } => {
+            let client = client::client(cli).await?;
+            let namespace = (!all_namespaces).then_some(cli.namespace.as_str());
+            print!("{}", get::all(&client, namespace).await?);
+        }
+    }
+    Ok(())
+}

@@ -101,6 +101,11 @@ impl<'a> Conditions<'a> {
     pub fn get(&self, type_: &str) -> Option<&Condition> {
         get(self.list, type_)
     }
+
+    /// All conditions, sorted.
+    pub fn list(&self) -> &[Condition] {
+        self.list
+    }
 }
 
 /// The condition of `type_` in `list`, if present.

@@ -1,0 +1,82 @@
+//! The command line, as clap types. Flags and defaults follow the flux CLI.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ferroflux",
+    version,
+    about = "Command line utility for ferroflux, the Rust rewrite of the Flux CD controllers"
+)]
+pub struct Cli {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+    /// The namespace scope for this operation.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "FLUX_SYSTEM_NAMESPACE",
+        default_value = "flux-system"
+    )]
+    pub namespace: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the client version and the versions of the controllers in the cluster.
+    Version {
+        /// Print only the client version, without contacting the cluster.
+        #[arg(long)]
+        client: bool,
+    },
+    /// Print the statuses of Flux objects.
+    Get {
+        /// List the objects across all namespaces.
+        #[arg(short = 'A', long, global = true)]
+        all_namespaces: bool,
+        #[command(subcommand)]
+        what: GetCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GetCommand {
+    /// Print the statuses of every Flux kind.
+    All,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn namespace_defaults_to_flux_system_and_all_namespaces_goes_anywhere() {
+        let cli = Cli::try_parse_from(["ferroflux", "get", "all", "-A"]).unwrap();
+        assert_eq!(cli.namespace, "flux-system");
+        assert!(matches!(
+            cli.command,
+            Command::Get {
+                all_namespaces: true,
+                what: GetCommand::All
+            }
+        ));
+        let cli = Cli::try_parse_from(["ferroflux", "get", "-n", "apps", "all"]).unwrap();
+        assert_eq!(cli.namespace, "apps");
+    }
+}

@@ -1,0 +1,601 @@
+//! Git operations with libgit2: resolve a reference on the remote (ls-remote), then fetch
+//! shallowly and check out exactly that commit.
+//!
+//! Everything here is blocking; callers run it on a blocking thread with a deadline.
+//! Credentials are supplied through callbacks that give up after one attempt (libgit2
+//! would otherwise retry a rejected password forever), SSH host keys are checked against
+//! the Secret's `known_hosts`, and a Secret's `ca.crt` is trusted for HTTPS in addition to
+//! the system roots.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use git2::{
+    CertificateCheckStatus, Cred, CredentialType, Direction, FetchOptions, ProxyOptions,
+    RemoteCallbacks, Repository,
+};
+
+use super::auth::GitAuth;
+use super::known_hosts;
+use crate::error::SourceError;
+
+/// What to check out, with Flux's precedence: commit, name, semver, tag, branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitReference {
+    /// The tip of a branch.
+    Branch(String),
+    /// A tag (lightweight or annotated).
+    Tag(String),
+    /// The highest tag matching a semver range.
+    Semver(String),
+    /// A full reference name such as `refs/pull/1/head`.
+    Name(String),
+    /// A commit, optionally on a branch (fetched to find it).
+    Commit {
+        /// The SHA-1 hex.
+        sha: String,
+        /// The branch to fetch it from.
+        branch: Option<String>,
+    },
+}
+
+impl GitReference {
+    /// The reference a GitRepository's `spec.ref` names (branch `master` when empty).
+    pub fn from_spec(reference: Option<&ferroflux_api::source::v1::GitRepositoryRef>) -> Self {
+        let non_empty = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
+        let Some(reference) = reference else {
+            return Self::Branch("master".to_owned());
+        };
+        if let Some(sha) = non_empty(&reference.commit) {
+            return Self::Commit {
+                sha,
+                branch: non_empty(&reference.branch),
+            };
+        }
+        if let Some(name) = non_empty(&reference.name) {
+            return Self::Name(name);
+        }
+        if let Some(range) = non_empty(&reference.semver) {
+            return Self::Semver(range);
+        }
+        if let Some(tag) = non_empty(&reference.tag) {
+            return Self::Tag(tag);
+        }
+        Self::Branch(non_empty(&reference.branch).unwrap_or_else(|| "master".to_owned()))
+    }
+}
+
+/// A reference resolved to a commit on the remote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The full reference to fetch (`refs/heads/main`), or `None` to fetch by commit.
+    pub refname: Option<String>,
+    /// The name used in the revision (`main`, `v1.2.3`, `refs/pull/1/head`), or `None`
+    /// for a bare commit.
+    pub revision_name: Option<String>,
+    /// The commit SHA-1 hex.
+    pub commit: String,
+}
+
+impl Resolved {
+    /// Flux's revision string: `<name>@sha1:<hex>`, or `sha1:<hex>` for a bare commit.
+    pub fn revision(&self) -> String {
+        match &self.revision_name {
+            Some(name) => format!("{name}@sha1:{}", self.commit),
+            None => format!("sha1:{}", self.commit),
+        }
+    }
+}
+
+/// A remote and how to reach it.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    /// The repository URL.
+    pub url: String,
+    /// Credentials.
+    pub auth: GitAuth,
+    /// The proxy URL (with credentials embedded), if any.
+    pub proxy: Option<String>,
+    /// How long one operation may take.
+    pub timeout: Duration,
+}
+
+impl Remote {
+    fn host_and_port(&self) -> (String, u16) {
+        let without_scheme = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, rest)| rest);
+        let authority = without_scheme.split('/').next().unwrap_or_default();
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        match host_port.rsplit_once(':') {
+            Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => (
+                host.trim_matches(['[', ']']).to_owned(),
+                port.parse().unwrap_or(22),
+            ),
+            _ => (host_port.trim_matches(['[', ']']).to_owned(), 22),
+        }
+    }
+
+    fn callbacks(&self, deadline: Instant) -> RemoteCallbacks<'_> {
+        let mut callbacks = RemoteCallbacks::new();
+        let mut attempts = 0;
+        callbacks.credentials(move |_url, username_from_url, allowed| {
+            attempts += 1;
+            if attempts > 1 {
+                return Err(git2::Error::from_str(
+                    "authentication required but the provided credentials were rejected",
+                ));
+            }
+            if allowed.contains(CredentialType::SSH_KEY)
+                && let Some(identity) = &self.auth.identity
+            {
+                return Cred::ssh_key_from_memory(
+                    username_from_url.unwrap_or("git"),
+                    None,
+                    identity,
+                    self.auth.password.as_deref(),
+                );
+            }
+            if allowed.contains(CredentialType::USER_PASS_PLAINTEXT)
+                && let (Some(user), Some(password)) = (&self.auth.username, &self.auth.password)
+            {
+                return Cred::userpass_plaintext(user, password);
+            }
+            if allowed.contains(CredentialType::USERNAME) {
+                return Cred::username(username_from_url.unwrap_or("git"));
+            }
+            Err(git2::Error::from_str(
+                "authentication required but no credentials were provided",
+            ))
+        });
+        let (host, port) = self.host_and_port();
+        callbacks.certificate_check(move |certificate, _hostname| {
+            if let Some(hostkey) = certificate.as_hostkey() {
+                let Some(known) = &self.auth.known_hosts else {
+                    return Err(git2::Error::from_str("no known_hosts given to verify the SSH host key"));
+                };
+                let key = hostkey.hostkey().unwrap_or_default();
+                if known_hosts::is_known(known, &host, port, key) {
+                    return Ok(CertificateCheckStatus::CertificateOk);
+                }
+                return Err(git2::Error::from_str(&format!(
+                    "ssh: handshake failed: knownhosts: key mismatch or unknown host for {host}:{port}"
+                )));
+            }
+            if let (Some(x509), Some(ca)) = (certificate.as_x509(), &self.auth.ca_pem) {
+                return match super::tls::verify_with_ca(x509.data(), ca, &host) {
+                    Ok(()) => Ok(CertificateCheckStatus::CertificateOk),
+                    Err(why) => Err(git2::Error::from_str(&format!("x509: certificate signed by unknown authority: {why}"))),
+                };
+            }
+            Ok(CertificateCheckStatus::CertificatePassthrough)
+        });
+        callbacks.transfer_progress(move |_| Instant::now() < deadline);
+        callbacks.sideband_progress(move |_| Instant::now() < deadline);
+        callbacks
+    }
+
+    fn proxy_options(&self) -> ProxyOptions<'_> {
+        let mut options = ProxyOptions::new();
+        if let Some(proxy) = &self.proxy {
+            options.url(proxy);
+        }
+        options
+    }
+
+    fn fetch_options(
+        &self,
+        deadline: Instant,
+        depth: Option<i32>,
+    ) -> (FetchOptions<'_>, Vec<String>) {
+        let mut options = FetchOptions::new();
+        options.remote_callbacks(self.callbacks(deadline));
+        options.proxy_options(self.proxy_options());
+        options.download_tags(git2::AutotagOption::None);
+        if let Some(depth) = depth {
+            options.depth(depth);
+        }
+        let headers: Vec<String> = self
+            .auth
+            .bearer_token
+            .iter()
+            .map(|token| format!("Authorization: Bearer {token}"))
+            .collect();
+        (options, headers)
+    }
+}
+
+/// Turns a libgit2 error into Flux's reason family, naming the remote but no secret.
+fn git_error(url: &str, action: &str, error: &git2::Error) -> SourceError {
+    let mut message = error.message().to_owned();
+    let lower = message.to_lowercase();
+    if lower.contains("hostkey") || lower.contains("host key") {
+        // libgit2 replaces the certificate callback's error with its own text.
+        "ssh: handshake failed: knownhosts: the host key is unknown or does not match known_hosts"
+            .clone_into(&mut message);
+    }
+    let text = format!("failed to {action} '{url}': {message}");
+    if lower.contains("authentication")
+        || lower.contains("credentials")
+        || lower.contains("401")
+        || lower.contains("403")
+    {
+        SourceError::Authentication(text)
+    } else {
+        SourceError::Fetch(text)
+    }
+}
+
+/// Asks the remote which commit `reference` points at, without fetching any objects.
+/// Returns `None` when the remote cannot be asked cheaply (bearer-token HTTP, where
+/// libgit2 cannot send the header on a bare connection) or the reference is a commit.
+pub fn resolve(remote: &Remote, reference: &GitReference) -> Result<Option<Resolved>, SourceError> {
+    if let GitReference::Commit { sha, branch } = reference {
+        return Ok(Some(Resolved {
+            refname: branch.as_ref().map(|b| format!("refs/heads/{b}")),
+            revision_name: branch.clone(),
+            commit: sha.to_lowercase(),
+        }));
+    }
+    if remote.auth.bearer_token.is_some() {
+        return Ok(None);
+    }
+    let deadline = Instant::now() + remote.timeout;
+    let mut detached = git2::Remote::create_detached(remote.url.as_str()).map_err(|e| {
+        SourceError::InvalidSpec {
+            reason: "URLInvalid",
+            message: format!("invalid URL '{}': {}", remote.url, e.message()),
+        }
+    })?;
+    let connection = detached
+        .connect_auth(
+            Direction::Fetch,
+            Some(remote.callbacks(deadline)),
+            Some(remote.proxy_options()),
+        )
+        .map_err(|e| git_error(&remote.url, "list references of", &e))?;
+    let heads: Vec<(String, String)> = connection
+        .list()
+        .map_err(|e| git_error(&remote.url, "list references of", &e))?
+        .iter()
+        .map(|head| (head.name().to_owned(), head.oid().to_string()))
+        .collect();
+    select(&heads, reference).map(Some)
+}
+
+/// Picks the commit for `reference` from an ls-remote listing (`name`, `oid`), preferring
+/// peeled (`^{}`) entries of annotated tags.
+pub fn select(
+    heads: &[(String, String)],
+    reference: &GitReference,
+) -> Result<Resolved, SourceError> {
+    let find = |refname: &str| -> Option<String> {
+        let peeled = format!("{refname}^{{}}");
+        heads
+            .iter()
+            .find(|(name, _)| *name == peeled)
+            .or_else(|| heads.iter().find(|(name, _)| name == refname))
+            .map(|(_, oid)| oid.clone())
+    };
+    let resolved = |refname: String, name: String| -> Result<Resolved, SourceError> {
+        let commit =
+            find(&refname).ok_or_else(|| SourceError::Fetch(not_found_message(&name, &refname)))?;
+        Ok(Resolved {
+            refname: Some(refname),
+            revision_name: Some(name),
+            commit,
+        })
+    };
+    match reference {
+        GitReference::Branch(branch) => resolved(format!("refs/heads/{branch}"), branch.clone()),
+        GitReference::Tag(tag) => resolved(format!("refs/tags/{tag}"), tag.clone()),
+        GitReference::Name(name) => resolved(name.clone(), name.clone()),
+        GitReference::Semver(range) => {
+            let constraints = ferroflux_semver::Constraints::parse(range).map_err(|e| {
+                SourceError::InvalidSpec {
+                    reason: "GitOperationFailed",
+                    message: format!("semver parse error: {e}"),
+                }
+            })?;
+            let tags: Vec<&str> = heads
+                .iter()
+                .filter_map(|(name, _)| name.strip_prefix("refs/tags/"))
+                .map(|tag| tag.trim_end_matches("^{}"))
+                .collect();
+            let (_, tag) = ferroflux_semver::latest_matching(&constraints, tags.iter().copied())
+                .ok_or_else(|| SourceError::Fetch(format!("no match found for semver: {range}")))?;
+            resolved(format!("refs/tags/{tag}"), tag.to_owned())
+        }
+        GitReference::Commit { sha, branch } => Ok(Resolved {
+            refname: branch.as_ref().map(|b| format!("refs/heads/{b}")),
+            revision_name: branch.clone(),
+            commit: sha.clone(),
+        }),
+    }
+}
+
+fn not_found_message(name: &str, refname: &str) -> String {
+    if refname.starts_with("refs/heads/") {
+        format!("unable to clone: couldn't find remote ref '{refname}' (branch '{name}' not found)")
+    } else if refname.starts_with("refs/tags/") {
+        format!("unable to clone: couldn't find remote ref '{refname}' (tag '{name}' not found)")
+    } else {
+        format!("unable to clone: couldn't find remote ref '{refname}'")
+    }
+}
+
+/// What was checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedOut {
+    /// The resolved reference, completed with the fetched commit.
+    pub resolved: Resolved,
+    /// The commit message's first line.
+    pub subject: String,
+}
+
+/// Options of a checkout.
+#[derive(Debug, Clone, Default)]
+pub struct CheckoutOptions {
+    /// Only these directories are written to the work tree.
+    pub sparse: Vec<String>,
+    /// Initialise and update submodules recursively.
+    pub submodules: bool,
+}
+
+/// Fetches the resolved commit (or resolves `reference` while fetching) into `dir` and
+/// checks it out.
+pub fn checkout(
+    remote: &Remote,
+    reference: &GitReference,
+    resolved: Option<&Resolved>,
+    dir: &Path,
+    options: &CheckoutOptions,
+) -> Result<CheckedOut, SourceError> {
+    let deadline = Instant::now() + remote.timeout;
+    let storage = |e: std::io::Error| SourceError::Storage {
+        reason: "DirectoryCreationFailed",
+        message: format!("failed to create working directory: {e}"),
+    };
+    std::fs::create_dir_all(dir).map_err(storage)?;
+    let repository = Repository::init(dir)
+        .map_err(|e| git_error(&remote.url, "initialise a repository for", &e))?;
+    let mut origin = repository
+        .remote_anonymous(&remote.url)
+        .map_err(|e| git_error(&remote.url, "configure remote", &e))?;
+
+    let (refspecs, depth) = fetch_plan(reference, resolved);
+    let (mut fetch_options, headers) = remote.fetch_options(deadline, depth);
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    fetch_options.custom_headers(&header_refs);
+    origin
+        .fetch(&refspecs, Some(&mut fetch_options), None)
+        .map_err(|e| {
+            if Instant::now() >= deadline {
+                timeout_error(remote)
+            } else {
+                git_error(&remote.url, "fetch", &e)
+            }
+        })?;
+
+    let resolved = if let Some(resolved) = resolved {
+        resolved.clone()
+    } else {
+        {
+            let heads: Vec<(String, String)> = origin
+                .list()
+                .map_err(|e| git_error(&remote.url, "list references of", &e))?
+                .iter()
+                .map(|head| (head.name().to_owned(), head.oid().to_string()))
+                .collect();
+            select(&heads, reference)?
+        }
+    };
+    let oid = git2::Oid::from_str(&resolved.commit).map_err(|_| SourceError::InvalidSpec {
+        reason: "GitOperationFailed",
+        message: format!("invalid commit '{}'", resolved.commit),
+    })?;
+    let commit = repository.find_commit(oid).map_err(|_| {
+        SourceError::Fetch(format!(
+            "unable to checkout commit '{}': commit not found on the remote",
+            resolved.commit
+        ))
+    })?;
+    let mut builder = git2::build::CheckoutBuilder::new();
+    builder.force();
+    for path in &options.sparse {
+        builder.path(path.trim_start_matches("./").trim_end_matches('/'));
+    }
+    repository
+        .checkout_tree(commit.as_object(), Some(&mut builder))
+        .map_err(|e| git_error(&remote.url, "check out commit of", &e))?;
+    repository
+        .set_head_detached(oid)
+        .map_err(|e| git_error(&remote.url, "check out commit of", &e))?;
+    if options.submodules {
+        update_submodules(&repository, remote, deadline)?;
+    }
+    let subject = commit
+        .summary()
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(CheckedOut { resolved, subject })
+}
+
+/// Which refspecs to fetch and how deep: shallow for a branch or tag tip, everything the
+/// branch (or every branch) has when looking for a given commit.
+fn fetch_plan(reference: &GitReference, resolved: Option<&Resolved>) -> (Vec<String>, Option<i32>) {
+    match (reference, resolved) {
+        (
+            GitReference::Commit {
+                branch: Some(branch),
+                ..
+            },
+            _,
+        ) => (
+            vec![format!("+refs/heads/{branch}:refs/remotes/origin/{branch}")],
+            None,
+        ),
+        (GitReference::Commit { branch: None, .. }, _) => {
+            (vec!["+refs/heads/*:refs/remotes/origin/*".to_owned()], None)
+        }
+        (
+            _,
+            Some(Resolved {
+                refname: Some(refname),
+                ..
+            }),
+        ) => (vec![format!("+{refname}:{refname}")], Some(1)),
+        (GitReference::Branch(branch), None) => (
+            vec![format!("+refs/heads/{branch}:refs/heads/{branch}")],
+            Some(1),
+        ),
+        (GitReference::Tag(tag), None) => {
+            (vec![format!("+refs/tags/{tag}:refs/tags/{tag}")], Some(1))
+        }
+        (GitReference::Name(name), None) => (vec![format!("+{name}:{name}")], Some(1)),
+        (GitReference::Semver(_), _) | (_, Some(_)) => {
+            (vec!["+refs/tags/*:refs/tags/*".to_owned()], Some(1))
+        }
+    }
+}
+
+fn timeout_error(remote: &Remote) -> SourceError {
+    SourceError::Fetch(format!(
+        "failed to fetch '{}': timed out after {}",
+        remote.url,
+        ferroflux_runtime::duration::format(remote.timeout)
+    ))
+}
+
+fn update_submodules(
+    repository: &Repository,
+    remote: &Remote,
+    deadline: Instant,
+) -> Result<(), SourceError> {
+    let submodules = repository
+        .submodules()
+        .map_err(|e| git_error(&remote.url, "list submodules of", &e))?;
+    for mut submodule in submodules {
+        let mut options = git2::SubmoduleUpdateOptions::new();
+        let (fetch_options, _) = remote.fetch_options(deadline, None);
+        options.fetch(fetch_options);
+        submodule
+            .update(true, Some(&mut options))
+            .map_err(|e| git_error(&remote.url, "update submodules of", &e))?;
+        if let Ok(sub_repository) = submodule.open() {
+            update_submodules(&sub_repository, remote, deadline)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferroflux_api::source::v1::GitRepositoryRef;
+
+    fn heads() -> Vec<(String, String)> {
+        [
+            ("HEAD", "aaaa"),
+            ("refs/heads/main", "aaaa"),
+            ("refs/heads/dev", "bbbb"),
+            ("refs/tags/v1.0.0", "cccc"),
+            ("refs/tags/v1.2.0", "dddd"),
+            ("refs/tags/v1.2.0^{}", "eeee"),
+            ("refs/tags/v2.0.0-rc.1", "ffff"),
+            ("refs/pull/1/head", "1111"),
+        ]
+        .iter()
+        .map(|(n, o)| ((*n).to_owned(), (*o).to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn precedence_follows_flux() {
+        let all = GitRepositoryRef {
+            branch: Some("main".into()),
+            tag: Some("v1".into()),
+            semver: Some(">=1".into()),
+            name: Some("refs/pull/1/head".into()),
+            commit: Some("abc".into()),
+        };
+        assert_eq!(
+            GitReference::from_spec(Some(&all)),
+            GitReference::Commit {
+                sha: "abc".into(),
+                branch: Some("main".into())
+            }
+        );
+        let no_commit = GitRepositoryRef {
+            commit: None,
+            ..all.clone()
+        };
+        assert_eq!(
+            GitReference::from_spec(Some(&no_commit)),
+            GitReference::Name("refs/pull/1/head".into())
+        );
+        let no_name = GitRepositoryRef {
+            name: None,
+            ..no_commit
+        };
+        assert_eq!(
+            GitReference::from_spec(Some(&no_name)),
+            GitReference::Semver(">=1".into())
+        );
+        assert_eq!(
+            GitReference::from_spec(None),
+            GitReference::Branch("master".into())
+        );
+    }
+
+    #[test]
+    fn selects_refs_and_formats_revisions() {
+        let heads = heads();
+        let branch = select(&heads, &GitReference::Branch("main".into())).unwrap();
+        assert_eq!(branch.revision(), "main@sha1:aaaa");
+        let tag = select(&heads, &GitReference::Tag("v1.2.0".into())).unwrap();
+        assert_eq!(
+            tag.commit, "eeee",
+            "annotated tags resolve to the commit they point at"
+        );
+        assert_eq!(tag.revision(), "v1.2.0@sha1:eeee");
+        let name = select(&heads, &GitReference::Name("refs/pull/1/head".into())).unwrap();
+        assert_eq!(name.revision(), "refs/pull/1/head@sha1:1111");
+        let semver = select(&heads, &GitReference::Semver("1.x".into())).unwrap();
+        assert_eq!(semver.revision(), "v1.2.0@sha1:eeee");
+        let missing = select(&heads, &GitReference::Branch("nope".into())).unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .contains("couldn't find remote ref 'refs/heads/nope'"),
+            "{missing}"
+        );
+        let none = select(&heads, &GitReference::Semver(">=3".into())).unwrap_err();
+        assert!(none.to_string().contains("no match found for semver: >=3"));
+    }
+
+    #[test]
+    fn host_and_port_from_urls() {
+        let remote = |url: &str| Remote {
+            url: url.into(),
+            auth: GitAuth::default(),
+            proxy: None,
+            timeout: Duration::from_secs(1),
+        };
+        assert_eq!(
+            remote("ssh://git@github.com/org/repo").host_and_port(),
+            ("github.com".into(), 22)
+        );
+        assert_eq!(
+            remote("ssh://root@127.0.0.1:2222/srv/repo.git").host_and_port(),
+            ("127.0.0.1".into(), 2222)
+        );
+        assert_eq!(
+            remote("https://user@example.org:8443/x.git").host_and_port(),
+            ("example.org".into(), 8443)
+        );
+    }
+}

@@ -1,0 +1,395 @@
+//! The GitRepository reconciler: from a Git reference to a stored artifact.
+//!
+//! Phases, as Flux's: storage housekeeping (GC, the advertised artifact still exists) →
+//! credentials → ask the remote for the commit (and stop there when the artifact is up to
+//! date) → fetch and check out → includes → archive with ignore rules → status and event.
+//! Failures set Flux's negative condition (FetchFailed, StorageOperationFailed,
+//! IncludeUnavailable) before returning; the driver turns them into Ready=False.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use ferroflux_api::meta::Artifact;
+use ferroflux_api::source::v1::{GitRepository, GitRepositoryStatus};
+use ferroflux_runtime::conditions::{self, Conditions};
+use ferroflux_runtime::driver::{Context, Outcome, Reconciler};
+use ferroflux_runtime::events::EventType;
+use ferroflux_runtime::{FluxStatus, ReconcileError};
+use k8s_openapi::api::core::v1::Secret;
+use kube::{Api, ResourceExt};
+use tracing::info;
+
+use super::auth::GitAuth;
+use super::checkout::{self, CheckoutOptions, GitReference, Remote};
+use crate::args::Args;
+use crate::error::SourceError;
+use crate::storage::SourceStorage;
+
+/// Negative-polarity conditions of a GitRepository (True means trouble).
+const NEGATIVE: [&str; 6] = [
+    "StorageOperationFailed",
+    "FetchFailed",
+    "IncludeUnavailable",
+    "ArtifactOutdated",
+    "Reconciling",
+    "Stalled",
+];
+/// The conditions `Ready` summarizes, in priority order.
+const SUMMARY: [&str; 8] = [
+    "StorageOperationFailed",
+    "FetchFailed",
+    "IncludeUnavailable",
+    "ArtifactOutdated",
+    "ArtifactInStorage",
+    "SourceVerified",
+    "Stalled",
+    "Reconciling",
+];
+const KIND: &str = "gitrepository";
+
+/// Reconciles GitRepositories into artifacts.
+pub struct GitRepositoryReconciler {
+    storage: SourceStorage,
+}
+
+impl GitRepositoryReconciler {
+    /// A reconciler storing artifacts in `storage`.
+    pub fn new(storage: ferroflux_artifact::Storage, args: &Args) -> Self {
+        Self {
+            storage: SourceStorage::new(
+                storage,
+                args.artifact_retention_ttl,
+                args.artifact_retention_records,
+            ),
+        }
+    }
+}
+
+impl Reconciler<GitRepository> for GitRepositoryReconciler {
+    type Error = SourceError;
+
+    async fn reconcile(
+        &self,
+        context: &Context,
+        object: &GitRepository,
+        status: &mut GitRepositoryStatus,
+    ) -> Result<Outcome, SourceError> {
+        let generation = object.metadata.generation.unwrap_or_default();
+        let result = self.run(context, object, status).await;
+        let mut conditions =
+            Conditions::new(status.conditions_mut(), generation, context.clock.as_ref());
+        match &result {
+            Ok(_) => {
+                for negative in [
+                    "FetchFailed",
+                    "StorageOperationFailed",
+                    "IncludeUnavailable",
+                    "ArtifactOutdated",
+                ] {
+                    conditions.delete(negative);
+                }
+                conditions.delete("Reconciling");
+                if let Some(ready) =
+                    conditions::summarize(conditions.list(), "Ready", &SUMMARY, &NEGATIVE)
+                {
+                    conditions.put(ready);
+                }
+            }
+            Err(error) => {
+                if let Some(condition) = error.condition() {
+                    conditions.mark_true(condition, error.reason(), error.to_string());
+                }
+            }
+        }
+        result
+    }
+
+    async fn cleanup(&self, _: &Context, object: &GitRepository) -> Result<(), SourceError> {
+        self.storage.remove_all(
+            KIND,
+            &object.namespace().unwrap_or_default(),
+            &object.name_any(),
+        )
+    }
+}
+
+impl GitRepositoryReconciler {
+    async fn run(
+        &self,
+        context: &Context,
+        object: &GitRepository,
+        status: &mut GitRepositoryStatus,
+    ) -> Result<Outcome, SourceError> {
+        let namespace = object.namespace().unwrap_or_default();
+        let name = object.name_any();
+        let generation = object.metadata.generation.unwrap_or_default();
+
+        // Storage housekeeping: drop an advertised artifact that is gone, refresh its URL.
+        if let Some(artifact) = &status.artifact {
+            if self.storage.exists(artifact) {
+                status.artifact = Some(self.storage.with_current_url(artifact));
+            } else {
+                status.artifact = None;
+                Conditions::new(status.conditions_mut(), generation, context.clock.as_ref())
+                    .delete("ArtifactInStorage");
+            }
+        }
+        self.storage
+            .collect_garbage(KIND, &namespace, &name, status.artifact.as_ref());
+
+        if object.spec.verify.is_some() {
+            // Never pretend a signature was checked: refuse until verification exists.
+            return Err(SourceError::Verification(
+                "signature verification (spec.verify) is not supported by ferroflux yet; remove spec.verify to use this repository unverified".to_owned(),
+            ));
+        }
+        let remote = remote(context, object).await?;
+        let reference = GitReference::from_spec(object.spec.reference.as_ref());
+        let resolve_remote = remote.clone();
+        let resolve_reference = reference.clone();
+        let resolved = blocking(remote.timeout, move || {
+            checkout::resolve(&resolve_remote, &resolve_reference)
+        })
+        .await?;
+
+        let config_unchanged = status.observed_ignore == object.spec.ignore
+            && status.observed_recurse_submodules == object.spec.recurse_submodules
+            && status.observed_sparse_checkout == object.spec.sparse_checkout
+            && object.spec.include.as_ref().is_none_or(Vec::is_empty);
+        if let (Some(resolved), Some(artifact)) = (&resolved, &status.artifact)
+            && artifact.revision == resolved.revision()
+            && config_unchanged
+            && status.observed_generation == Some(generation)
+        {
+            info!(%name, %namespace, revision = %artifact.revision, "no changes since last reconciliation");
+            mark_stored(context, status, generation, &artifact.revision.clone());
+            return Ok(Outcome::Done);
+        }
+
+        if let Some(resolved) = &resolved {
+            let message = format!("building artifact: new revision '{}'", resolved.revision());
+            let mut conditions =
+                Conditions::new(status.conditions_mut(), generation, context.clock.as_ref());
+            conditions.mark_true("ArtifactOutdated", "NewRevision", message.clone());
+            context.mark_reconciling(object, status, &message).await?;
+        }
+
+        let workspace = tempfile::tempdir().map_err(|e| SourceError::Storage {
+            reason: "DirectoryCreationFailed",
+            message: format!("failed to create temporary working directory: {e}"),
+        })?;
+        let checkout_dir = workspace.path().join("checkout");
+        let options = CheckoutOptions {
+            sparse: object.spec.sparse_checkout.clone().unwrap_or_default(),
+            submodules: object.spec.recurse_submodules.unwrap_or(false),
+        };
+        let (dir, fetch_remote) = (checkout_dir.clone(), remote.clone());
+        let checked_out = blocking(remote.timeout, move || {
+            checkout::checkout(&fetch_remote, &reference, resolved.as_ref(), &dir, &options)
+        })
+        .await?;
+        let revision = checked_out.resolved.revision();
+
+        let included = self.include(context, object, &checkout_dir).await?;
+        let ignore = object.spec.ignore.clone();
+        let artifact = self
+            .storage
+            .archive(
+                KIND,
+                &namespace,
+                &name,
+                &revision,
+                &format!("{}.tar.gz", checked_out.resolved.commit),
+                &checkout_dir,
+                ignore.as_deref(),
+            )
+            .await?;
+        let new_artifact = status.artifact.as_ref().is_none_or(|previous| {
+            previous.digest != artifact.digest || previous.revision != artifact.revision
+        });
+        status.artifact = Some(artifact.clone());
+        status.included_artifacts = (!included.is_empty()).then_some(included);
+        status.observed_ignore.clone_from(&object.spec.ignore);
+        status.observed_recurse_submodules = object.spec.recurse_submodules;
+        status.observed_include.clone_from(&object.spec.include);
+        status
+            .observed_sparse_checkout
+            .clone_from(&object.spec.sparse_checkout);
+        mark_stored(context, status, generation, &revision);
+        if new_artifact {
+            let metadata = BTreeMap::from([
+                ("revision".to_owned(), revision.clone()),
+                ("digest".to_owned(), artifact.digest.clone()),
+            ]);
+            let message = format!("stored artifact for commit '{}'", checked_out.subject);
+            context
+                .recorder
+                .publish(object, EventType::Normal, "NewArtifact", &message, metadata)
+                .await;
+        }
+        Ok(Outcome::Done)
+    }
+
+    /// Copies the artifacts of `spec.include` into the checkout.
+    async fn include(
+        &self,
+        context: &Context,
+        object: &GitRepository,
+        checkout: &Path,
+    ) -> Result<Vec<Artifact>, SourceError> {
+        let mut artifacts = Vec::new();
+        let namespace = object.namespace().unwrap_or_default();
+        let api: Api<GitRepository> = Api::namespaced(context.client.clone(), &namespace);
+        for include in object.spec.include.iter().flatten() {
+            let name = &include.repository.name;
+            let unavailable = |why: String| {
+                SourceError::IncludeUnavailable(format!(
+                    "could not get resource for include '{name}': {why}"
+                ))
+            };
+            let included = api
+                .get_opt(name)
+                .await?
+                .ok_or_else(|| unavailable("not found".to_owned()))?;
+            let artifact = included
+                .status
+                .and_then(|s| s.artifact)
+                .ok_or_else(|| unavailable("no artifact available".to_owned()))?;
+            let target = include.to_path.clone().unwrap_or_else(|| name.clone());
+            self.storage
+                .copy_included(
+                    &artifact,
+                    include.from_path.as_deref(),
+                    &checkout.join(target.trim_start_matches('/')),
+                )
+                .await
+                .map_err(|e| unavailable(e.to_string()))?;
+            artifacts.push(artifact);
+        }
+        Ok(artifacts)
+    }
+}
+
+/// ArtifactInStorage and Ready True for `revision`.
+fn mark_stored(
+    context: &Context,
+    status: &mut GitRepositoryStatus,
+    generation: i64,
+    revision: &str,
+) {
+    let message = format!("stored artifact for revision '{revision}'");
+    let mut conditions =
+        Conditions::new(status.conditions_mut(), generation, context.clock.as_ref());
+    conditions.mark_true("ArtifactInStorage", "Succeeded", message.clone());
+    conditions.mark_true("Ready", "Succeeded", message);
+}
+
+/// The remote of a GitRepository with its credentials, proxy and timeout.
+async fn remote(context: &Context, object: &GitRepository) -> Result<Remote, SourceError> {
+    let spec = &object.spec;
+    let scheme = spec
+        .url
+        .split_once("://")
+        .map(|(scheme, _)| scheme)
+        .unwrap_or_default();
+    if !matches!(scheme, "http" | "https" | "ssh") {
+        return Err(SourceError::InvalidSpec {
+            reason: "URLInvalid",
+            message: format!(
+                "failed to configure authentication options: git URL scheme '{scheme}' not supported"
+            ),
+        });
+    }
+    let namespace = object.namespace().unwrap_or_default();
+    let secrets: Api<Secret> = Api::namespaced(context.client.clone(), &namespace);
+    let auth = match &spec.secret_ref {
+        Some(reference) => {
+            let secret = secrets.get_opt(&reference.name).await?.ok_or_else(|| {
+                SourceError::Authentication(format!(
+                    "failed to get secret '{namespace}/{}': secret not found",
+                    reference.name
+                ))
+            })?;
+            GitAuth::from_secret(&reference.name, &secret.data.unwrap_or_default(), scheme)?
+        }
+        None if scheme == "ssh" => {
+            return Err(SourceError::Authentication(
+                "failed to configure authentication options: SSH requires a secretRef with 'identity' and 'known_hosts'"
+                    .to_owned(),
+            ));
+        }
+        None => GitAuth::default(),
+    };
+    let proxy = match &spec.proxy_secret_ref {
+        Some(reference) => {
+            let secret = secrets.get_opt(&reference.name).await?.ok_or_else(|| {
+                SourceError::Authentication(format!(
+                    "failed to get proxy secret '{namespace}/{}': secret not found",
+                    reference.name
+                ))
+            })?;
+            Some(proxy_url(
+                &reference.name,
+                &secret.data.unwrap_or_default(),
+            )?)
+        }
+        None => None,
+    };
+    let timeout = spec
+        .timeout
+        .as_deref()
+        .map(ferroflux_runtime::duration::parse)
+        .transpose()
+        .map_err(|e| SourceError::InvalidSpec {
+            reason: "InvalidDuration",
+            message: e.to_string(),
+        })?
+        .unwrap_or(Duration::from_secs(60));
+    Ok(Remote {
+        url: spec.url.clone(),
+        auth,
+        proxy,
+        timeout,
+    })
+}
+
+/// `address` (+ `username`/`password`) of a proxy Secret, as one URL.
+fn proxy_url(
+    secret: &str,
+    data: &BTreeMap<String, k8s_openapi::ByteString>,
+) -> Result<String, SourceError> {
+    let get = |key: &str| {
+        data.get(key)
+            .map(|v| String::from_utf8_lossy(&v.0).trim().to_owned())
+    };
+    let address = get("address").filter(|a| !a.is_empty()).ok_or_else(|| {
+        SourceError::Authentication(format!(
+            "invalid proxy secret '{secret}': key 'address' is missing"
+        ))
+    })?;
+    match (get("username"), get("password")) {
+        (Some(user), Some(password)) => {
+            let (scheme, rest) = address.split_once("://").unwrap_or(("http", &address));
+            Ok(format!("{scheme}://{user}:{password}@{rest}"))
+        }
+        _ => Ok(address),
+    }
+}
+
+/// Runs blocking Git work on a blocking thread, failing after `timeout` (plus slack for
+/// the work to notice its own deadline).
+async fn blocking<T: Send + 'static>(
+    timeout: Duration,
+    work: impl FnOnce() -> Result<T, SourceError> + Send + 'static,
+) -> Result<T, SourceError> {
+    let handle = tokio::task::spawn_blocking(work);
+    match tokio::time::timeout(timeout + Duration::from_secs(5), handle).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(SourceError::Fetch(format!("git operation failed: {join}"))),
+        Err(_) => Err(SourceError::Fetch(format!(
+            "git operation timed out after {}",
+            ferroflux_runtime::duration::format(timeout)
+        ))),
+    }
+}

@@ -1,0 +1,223 @@
+//! A running source-controller, a Git server and a namespace for one test.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use ferroflux_api::meta::ConditionStatus;
+use ferroflux_api::source::v1::{GitRepository, GitRepositorySpec};
+use ferroflux_testkit::git_server::GitServer;
+use ferroflux_testkit::{TestNamespace, client, install_crds, wait_for_value};
+use k8s_openapi::api::core::v1::Secret;
+use kube::Client;
+use kube::api::{Api, PostParams};
+
+pub struct Harness {
+    pub client: Client,
+    pub namespace: TestNamespace,
+    pub git: GitServer,
+    pub storage: tempfile::TempDir,
+    pub storage_url: String,
+    controller: Child,
+    log: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Harness {
+    pub async fn start(prefix: &str) -> Self {
+        let client = client().await;
+        install_crds(&client).await;
+        let namespace = TestNamespace::new(&client, prefix).await;
+        let git = GitServer::start();
+        let storage = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let log = storage.path().join("controller.log");
+        let controller = Command::new(env!("CARGO_BIN_EXE_source-controller"))
+            .args([
+                "--watch-all-namespaces=false",
+                "--metrics-addr=127.0.0.1:0",
+                "--health-addr=127.0.0.1:0",
+                "--log-level=debug",
+                "--artifact-retention-ttl=1s",
+                &format!("--storage-path={}", storage.path().join("data").display()),
+                &format!("--storage-addr=127.0.0.1:{port}"),
+                &format!("--storage-adv-addr=127.0.0.1:{port}"),
+            ])
+            .env("RUNTIME_NAMESPACE", namespace.name())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("the source-controller binary starts");
+        Self {
+            client,
+            namespace,
+            git,
+            storage,
+            storage_url: format!("http://127.0.0.1:{port}"),
+            controller,
+            log,
+        }
+    }
+
+    pub fn api(&self) -> Api<GitRepository> {
+        Api::namespaced(self.client.clone(), self.namespace.name())
+    }
+
+    pub async fn secret(&self, name: &str, data: &[(&str, &str)]) {
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), self.namespace.name());
+        let mut secret = Secret::default();
+        secret.metadata.name = Some(name.to_owned());
+        secret.string_data = Some(
+            data.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>(),
+        );
+        secrets
+            .create(&PostParams::default(), &secret)
+            .await
+            .unwrap();
+    }
+
+    pub async fn basic_auth_secret(&self) -> &'static str {
+        self.secret(
+            "basic",
+            &[
+                ("username", self.git.username()),
+                ("password", self.git.password()),
+            ],
+        )
+        .await;
+        "basic"
+    }
+
+    pub async fn create(&self, name: &str, spec: GitRepositorySpec) -> GitRepository {
+        self.api()
+            .create(&PostParams::default(), &GitRepository::new(name, spec))
+            .await
+            .unwrap()
+    }
+
+    /// Waits until Ready has `status` (and, if given, the revision), returning the object.
+    pub async fn wait_ready(
+        &self,
+        name: &str,
+        status: ConditionStatus,
+        revision: Option<&str>,
+    ) -> GitRepository {
+        let api = self.api();
+        let what = format!(
+            "GitRepository {name} Ready={status:?} revision={revision:?}; controller log: {}",
+            self.log.display()
+        );
+        wait_for_value(Duration::from_secs(60), &what, || {
+            let api = api.clone();
+            async move {
+                let object = api.get(name).await.ok()?;
+                let status_ = object.status.as_ref()?;
+                let ready = status_
+                    .conditions
+                    .as_ref()?
+                    .iter()
+                    .find(|c| c.type_ == "Ready")?;
+                let observed = status_.observed_generation == object.metadata.generation
+                    || status != ConditionStatus::True;
+                let revision_ok = revision
+                    .is_none_or(|r| status_.artifact.as_ref().is_some_and(|a| a.revision == r));
+                (ready.status == status && observed && revision_ok).then_some(object)
+            }
+        })
+        .await
+    }
+
+    pub fn ready_message(object: &GitRepository) -> (String, String) {
+        let ready = object
+            .status
+            .as_ref()
+            .unwrap()
+            .conditions
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .unwrap();
+        (ready.reason.clone(), ready.message.clone())
+    }
+
+    /// Downloads an artifact like a consumer (digest verified) and returns its files.
+    pub async fn download(&self, object: &GitRepository) -> BTreeMap<String, String> {
+        let artifact = object
+            .status
+            .as_ref()
+            .unwrap()
+            .artifact
+            .clone()
+            .expect("an artifact");
+        assert!(
+            artifact.url.starts_with(&self.storage_url),
+            "{} is served by this controller",
+            artifact.url
+        );
+        let dest = tempfile::tempdir().unwrap();
+        let options = ferroflux_artifact::FetchOptions {
+            retries: 0,
+            ..Default::default()
+        };
+        ferroflux_artifact::fetch(&artifact.url, &artifact.digest, dest.path(), &options)
+            .await
+            .expect("the artifact downloads and its digest verifies");
+        let mut files = BTreeMap::new();
+        collect(dest.path(), dest.path(), &mut files);
+        files
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn collect(root: &std::path::Path, dir: &std::path::Path, files: &mut BTreeMap<String, String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect(root, &path, files);
+        } else {
+            let relative = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            files.insert(relative, std::fs::read_to_string(&path).unwrap_or_default());
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = self.controller.kill();
+        let _ = self.controller.wait();
+    }
+}
+
+pub fn spec(url: &str, secret: Option<&str>) -> GitRepositorySpec {
+    GitRepositorySpec {
+        url: url.to_owned(),
+        interval: "1h".to_owned(),
+        secret_ref: secret.map(|name| ferroflux_api::meta::LocalObjectReference {
+            name: name.to_owned(),
+        }),
+        reference: Some(ferroflux_api::source::v1::GitRepositoryRef {
+            branch: Some("main".to_owned()),
+            ..Default::default()
+        }),
+        ..GitRepositorySpec::default()
+    }
+}
