@@ -14,11 +14,13 @@ pub mod duration;
 pub mod error;
 pub mod events;
 pub mod flags;
+pub mod health;
 pub mod leader;
 pub mod logging;
 pub mod metrics;
 pub mod object;
 pub mod server;
+pub mod ssa;
 
 pub use driver::{Context, Outcome, Reconciler};
 pub use error::{Disposition, ReconcileError};

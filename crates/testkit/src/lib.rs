@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Client, Config};
 use tokio::sync::OnceCell;
 
@@ -86,7 +86,6 @@ pub async fn install_crds(client: &Client) {
 
 /// A namespace that exists for one test and is deleted (in the background) when dropped.
 pub struct TestNamespace {
-    client: Client,
     name: String,
 }
 
@@ -102,10 +101,7 @@ impl TestNamespace {
         api.create(&PostParams::default(), &namespace)
             .await
             .unwrap_or_else(|e| panic!("creating namespace {name}: {e}"));
-        Self {
-            client: client.clone(),
-            name,
-        }
+        Self { name }
     }
 
     /// The namespace's name.
@@ -116,13 +112,19 @@ impl TestNamespace {
 
 impl Drop for TestNamespace {
     fn drop(&mut self) {
-        let api: Api<Namespace> = Api::all(self.client.clone());
-        let name = self.name.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                let _ = api.delete(&name, &DeleteParams::background()).await;
-            });
-        }
+        // The test's runtime is shutting down here, so an async delete would never run:
+        // ask kubectl (same KUBECONFIG) to delete in the background, without waiting.
+        let _ = std::process::Command::new("kubectl")
+            .args([
+                "delete",
+                "namespace",
+                &self.name,
+                "--wait=false",
+                "--ignore-not-found",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }
 

@@ -2,4 +2,6 @@
 
 mod driver;
 mod events;
+mod health;
 mod leader;
+mod ssa;

@@ -1,0 +1,111 @@
+//! Waiting for objects to become `Current`, with kstatus health.
+
+use std::time::Duration;
+
+use futures::{StreamExt, stream};
+use tokio::time::{Instant, sleep};
+
+use super::error::{Error, WaitError};
+use super::inventory::{InventoryEntry, ObjectId};
+use super::{ResourceManager, entry_gvk, to_json};
+use crate::health::{self, CustomHealth, HealthResult, Status};
+
+/// How [`ResourceManager::wait_for`] polls.
+#[derive(Debug, Clone)]
+pub struct WaitOptions {
+    /// Time between two polls of the whole set.
+    pub interval: Duration,
+    /// How long to wait before giving up.
+    pub timeout: Duration,
+    /// Stop as soon as one object is `Failed` (Flux's default).
+    pub fail_fast: bool,
+}
+
+impl Default for WaitOptions {
+    /// Flux's defaults: poll every 5s for at most 60s, failing fast.
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(60),
+            fail_fast: true,
+        }
+    }
+}
+
+impl ResourceManager {
+    /// Polls `entries` until all are `Current`. Fails early when an object is `Failed` (with
+    /// `fail_fast`, or when every other object is `Current`), and after the timeout with the
+    /// objects that are not `Current`.
+    pub async fn wait_for(
+        &self,
+        entries: &[InventoryEntry],
+        options: &WaitOptions,
+    ) -> Result<(), WaitError> {
+        self.wait_for_with(entries, options, None).await
+    }
+
+    /// [`wait_for`](Self::wait_for) with a custom health rule consulted first (Flux's
+    /// `healthCheckExprs`).
+    pub async fn wait_for_with(
+        &self,
+        entries: &[InventoryEntry],
+        options: &WaitOptions,
+        custom: Option<CustomHealth<'_>>,
+    ) -> Result<(), WaitError> {
+        let deadline = Instant::now() + options.timeout;
+        loop {
+            let pending: Vec<(ObjectId, HealthResult)> = stream::iter(entries)
+                .map(|entry| async move { (entry.id.clone(), self.health(entry, custom).await) })
+                .buffered(self.concurrency)
+                .filter(|(_, health)| std::future::ready(health.status != Status::Current))
+                .collect()
+                .await;
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let failed: Vec<(ObjectId, HealthResult)> = pending
+                .iter()
+                .filter(|(_, health)| health.status == Status::Failed)
+                .cloned()
+                .collect();
+            if !failed.is_empty() && (options.fail_fast || failed.len() == pending.len()) {
+                return Err(WaitError {
+                    timed_out: false,
+                    objects: failed,
+                });
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(WaitError {
+                    timed_out: true,
+                    objects: pending,
+                });
+            }
+            sleep(options.interval.min(deadline - now)).await;
+        }
+    }
+
+    /// The health of one live object: `NotFound` when absent, `Unknown` when unreadable.
+    pub async fn health(
+        &self,
+        entry: &InventoryEntry,
+        custom: Option<CustomHealth<'_>>,
+    ) -> HealthResult {
+        let id = &entry.id;
+        let api = match self
+            .api_for(&entry_gvk(entry), &id.namespace, &id.subject())
+            .await
+        {
+            Ok((api, _)) => api,
+            Err(Error::UnknownKind { message, .. }) if message.starts_with("no matches") => {
+                return HealthResult::new(Status::NotFound, message);
+            }
+            Err(error) => return HealthResult::new(Status::Unknown, error.to_string()),
+        };
+        match api.get_opt(&id.name).await {
+            Ok(Some(live)) => health::compute_with(&to_json(&live), custom),
+            Ok(None) => HealthResult::new(Status::NotFound, "Resource not found"),
+            Err(error) => HealthResult::new(Status::Unknown, Error::server_message(&error)),
+        }
+    }
+}
