@@ -288,7 +288,7 @@ fn length(item: &Val) -> std::result::Result<i64, FuncError> {
         Some(Value::Nil) => return Err(FuncError::new("len of nil pointer")),
         Some(Value::String(s)) => s.len(),
         Some(Value::Slice(s)) => s.items.len(),
-        Some(Value::Map(m)) => m.entries.len(),
+        Some(Value::Map(m)) => m.len(),
         Some(other) => return Err(FuncError::new(format!("len of type {}", other.type_name()))),
     };
     Ok(i64::try_from(count).unwrap_or(i64::MAX))
@@ -357,11 +357,7 @@ fn index(item: &Val, indexes: &[Val]) -> std::result::Result<Val, FuncError> {
                         )));
                     }
                 };
-                let element = map
-                    .entries
-                    .get(name.as_ref())
-                    .cloned()
-                    .unwrap_or_else(|| map.elem.zero());
+                let element = map.get(name.as_ref()).unwrap_or_else(|| map.elem.zero());
                 Val::element(element, map.elem)
             }
             other => {

@@ -202,8 +202,8 @@ impl<'a> State<'a> {
                 if has_args {
                     return self.error(format!("{name} is not a method but has arguments"));
                 }
-                match map.entries.get(name) {
-                    Some(item) => Ok(Val::element(item.clone(), map.elem)),
+                match map.get(name) {
+                    Some(item) => Ok(Val::element(item, map.elem)),
                     None => match self.set.missing_key() {
                         MissingKey::Default => Ok(Val::missing()),
                         MissingKey::Zero => Ok(Val::element(map.elem.zero(), map.elem)),

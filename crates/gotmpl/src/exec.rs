@@ -249,7 +249,8 @@ impl<'a> State<'a> {
             }
             Some(Value::Map(map)) => {
                 let map = Arc::clone(map);
-                let mut entries = map.entries.iter();
+                let snapshot = map.snapshot();
+                let mut entries = snapshot.iter();
                 let mut next = || {
                     entries.next().map(|(key, item)| {
                         (

@@ -36,6 +36,7 @@ mod function;
 mod lex;
 mod literal;
 mod parse;
+pub mod sprig;
 mod stack;
 mod template;
 mod typed;

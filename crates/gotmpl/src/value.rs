@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::function::Function;
 
@@ -102,12 +102,82 @@ pub struct Slice {
 }
 
 /// A Go map with string keys.
-#[derive(Clone, Debug, Default)]
+///
+/// Go maps are references: Sprig's `set`, `unset` and `merge` change a map that other
+/// variables also see, so the entries sit behind a lock and every [`Value::Map`] sharing
+/// this `Arc` observes the change.
+#[derive(Debug, Default)]
 pub struct Map {
     /// Declared element type.
     pub elem: ElemType,
     /// Entries, kept sorted by key because Go sorts keys when printing and ranging.
-    pub entries: BTreeMap<String, Value>,
+    entries: RwLock<BTreeMap<String, Value>>,
+}
+
+impl Clone for Map {
+    fn clone(&self) -> Self {
+        Map::new(self.elem, self.snapshot())
+    }
+}
+
+impl Map {
+    /// A map of this element type holding `entries`.
+    pub fn new(elem: ElemType, entries: BTreeMap<String, Value>) -> Self {
+        Map {
+            elem,
+            entries: RwLock::new(entries),
+        }
+    }
+
+    /// The value stored under `key`.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.read(|entries| entries.get(key).cloned())
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.read(|entries| entries.contains_key(key))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.read(BTreeMap::len)
+    }
+
+    /// Whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.read(BTreeMap::is_empty)
+    }
+
+    /// A copy of the entries, sorted by key (what `range` iterates over).
+    pub fn snapshot(&self) -> BTreeMap<String, Value> {
+        self.read(Clone::clone)
+    }
+
+    /// The keys, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        self.read(|entries| entries.keys().cloned().collect())
+    }
+
+    /// Stores `value` under `key`, visible through every reference to this map.
+    pub fn insert(&self, key: String, value: Value) {
+        self.entries
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, value);
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.entries
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&BTreeMap<String, Value>) -> T) -> T {
+        f(&self.entries.read().unwrap_or_else(PoisonError::into_inner))
+    }
 }
 
 /// A host-provided struct. Fields and methods are looked up by name, like Go's reflection.
@@ -161,15 +231,12 @@ impl Value {
 
     /// Builds a `map[string]interface {}`.
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
-        Value::Map(Arc::new(Map {
-            elem: ElemType::Interface,
-            entries,
-        }))
+        Value::Map(Arc::new(Map::new(ElemType::Interface, entries)))
     }
 
     /// Builds a typed map.
     pub fn typed_map(elem: ElemType, entries: BTreeMap<String, Value>) -> Value {
-        Value::Map(Arc::new(Map { elem, entries }))
+        Value::Map(Arc::new(Map::new(elem, entries)))
     }
 
     /// Converts decoded JSON into Go values the way `encoding/json` would.
@@ -220,7 +287,7 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::Slice(s) => !s.items.is_empty(),
-            Value::Map(m) => !m.entries.is_empty(),
+            Value::Map(m) => !m.is_empty(),
             Value::Object(_) | Value::Func(_) => true,
         }
     }

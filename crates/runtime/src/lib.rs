@@ -7,6 +7,7 @@
 //! on every path — derives [`conditions`] from the outcome and its
 //! [`error::Disposition`], records [`events`] and [`metrics`], and patches the status.
 
+pub mod bootstrap;
 pub mod clock;
 pub mod conditions;
 pub mod driver;

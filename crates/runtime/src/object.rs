@@ -96,3 +96,49 @@ impl FluxObject for ferroflux_api::source::v1::GitRepository {
         crate::duration::parse(&self.spec.interval).unwrap_or(Duration::from_secs(60))
     }
 }
+
+impl_flux_status!(ferroflux_api::kustomize::v1::KustomizationStatus);
+
+impl FluxObject for ferroflux_api::kustomize::v1::Kustomization {
+    type Status = ferroflux_api::kustomize::v1::KustomizationStatus;
+    fn status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+    fn suspended(&self) -> bool {
+        self.spec.suspend.unwrap_or(false)
+    }
+    fn interval(&self) -> Duration {
+        crate::duration::parse(&self.spec.interval).unwrap_or(Duration::from_secs(600))
+    }
+    fn retry_interval(&self) -> Duration {
+        self.spec
+            .retry_interval
+            .as_deref()
+            .and_then(|value| crate::duration::parse(value).ok())
+            .unwrap_or_else(|| self.interval())
+    }
+}
+
+impl_flux_status!(ferroflux_api::notification::v1::ReceiverStatus);
+
+impl FluxObject for ferroflux_api::notification::v1::Receiver {
+    type Status = ferroflux_api::notification::v1::ReceiverStatus;
+    fn status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+    fn suspended(&self) -> bool {
+        self.spec.suspend.unwrap_or(false)
+    }
+    fn interval(&self) -> Duration {
+        self.spec
+            .interval
+            .as_deref()
+            .and_then(|interval| crate::duration::parse(interval).ok())
+            .unwrap_or(Duration::from_secs(600))
+    }
+    /// A missing token Secret is retried sooner than the 10m interval (Flux backs off
+    /// from 750ms), so that creating the Secret takes effect quickly.
+    fn retry_interval(&self) -> Duration {
+        self.interval().min(Duration::from_secs(30))
+    }
+}

@@ -64,7 +64,7 @@ impl SourceStorage {
             .gc(kind, namespace, name, &current_file, self.ttl, self.records)
         {
             Ok(removed) if !removed.is_empty() => {
-                debug!(count = removed.len(), "garbage collected artifacts")
+                debug!(count = removed.len(), "garbage collected artifacts");
             }
             Ok(_) => {}
             Err(e) => error!(error = %e, "artifact garbage collection failed"),

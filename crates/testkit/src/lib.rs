@@ -15,6 +15,7 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Client, Config};
 use tokio::sync::OnceCell;
 
+pub mod controller;
 pub mod git_server;
 
 /// The repository root.

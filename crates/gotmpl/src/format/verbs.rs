@@ -64,7 +64,7 @@ impl Printer {
                 } else {
                     self.out.push_str("map[");
                 }
-                for (index, (key, item)) in map.entries.iter().enumerate() {
+                for (index, (key, item)) in map.snapshot().iter().enumerate() {
                     if index > 0 {
                         self.out
                             .push_str(if self.flags.sharp_v { ", " } else { " " });

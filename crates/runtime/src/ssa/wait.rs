@@ -54,12 +54,20 @@ impl ResourceManager {
     ) -> Result<(), WaitError> {
         let deadline = Instant::now() + options.timeout;
         loop {
-            let pending: Vec<(ObjectId, HealthResult)> = stream::iter(entries)
-                .map(|entry| async move { (entry.id.clone(), self.health(entry, custom).await) })
+            // Owned entries and a plain filter afterwards keep this future `Send` for any
+            // caller (borrowing closures here trip the compiler's higher-ranked checks).
+            let checked: Vec<(ObjectId, HealthResult)> = stream::iter(entries.iter().cloned())
+                .map(|entry| async move {
+                    let health = self.health(&entry, custom).await;
+                    (entry.id, health)
+                })
                 .buffered(self.concurrency)
-                .filter(|(_, health)| std::future::ready(health.status != Status::Current))
                 .collect()
                 .await;
+            let pending: Vec<(ObjectId, HealthResult)> = checked
+                .into_iter()
+                .filter(|(_, health)| health.status != Status::Current)
+                .collect();
             if pending.is_empty() {
                 return Ok(());
             }

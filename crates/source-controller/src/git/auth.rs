@@ -76,34 +76,30 @@ impl GitAuth {
                 .map(|v| v.0.clone()),
         };
         if scheme == "ssh" {
+            if auth.identity.is_none() {
+                return Err(SourceError::Authentication(format!(
+                    "invalid '{secret}' secret data: required fields 'identity' and 'known_hosts' for SSH"
+                )));
+            }
+            if auth
+                .known_hosts
+                .as_deref()
+                .is_none_or(|k| k.trim().is_empty())
             {
-                if auth.identity.is_none() {
-                    return Err(SourceError::Authentication(format!(
-                        "invalid '{secret}' secret data: required fields 'identity' and 'known_hosts' for SSH"
-                    )));
-                }
-                if auth
-                    .known_hosts
-                    .as_deref()
-                    .is_none_or(|k| k.trim().is_empty())
-                {
-                    return Err(SourceError::Authentication(format!(
-                        "invalid '{secret}' secret data: required field 'known_hosts' for SSH"
-                    )));
-                }
+                return Err(SourceError::Authentication(format!(
+                    "invalid '{secret}' secret data: required field 'known_hosts' for SSH"
+                )));
             }
         } else {
-            {
-                if auth.username.is_some() != auth.password.is_some() && auth.identity.is_none() {
-                    return Err(SourceError::Authentication(format!(
-                        "invalid '{secret}' secret data: 'username' and 'password' must both be set"
-                    )));
-                }
-                if auth.bearer_token.is_some() && auth.username.is_some() {
-                    return Err(SourceError::Authentication(format!(
-                        "invalid '{secret}' secret data: 'bearerToken' cannot be combined with 'username'/'password'"
-                    )));
-                }
+            if auth.username.is_some() != auth.password.is_some() && auth.identity.is_none() {
+                return Err(SourceError::Authentication(format!(
+                    "invalid '{secret}' secret data: 'username' and 'password' must both be set"
+                )));
+            }
+            if auth.bearer_token.is_some() && auth.username.is_some() {
+                return Err(SourceError::Authentication(format!(
+                    "invalid '{secret}' secret data: 'bearerToken' cannot be combined with 'username'/'password'"
+                )));
             }
         }
         Ok(auth)

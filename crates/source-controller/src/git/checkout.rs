@@ -381,15 +381,13 @@ pub fn checkout(
     let resolved = if let Some(resolved) = resolved {
         resolved.clone()
     } else {
-        {
-            let heads: Vec<(String, String)> = origin
-                .list()
-                .map_err(|e| git_error(&remote.url, "list references of", &e))?
-                .iter()
-                .map(|head| (head.name().to_owned(), head.oid().to_string()))
-                .collect();
-            select(&heads, reference)?
-        }
+        let heads: Vec<(String, String)> = origin
+            .list()
+            .map_err(|e| git_error(&remote.url, "list references of", &e))?
+            .iter()
+            .map(|head| (head.name().to_owned(), head.oid().to_string()))
+            .collect();
+        select(&heads, reference)?
     };
     let oid = git2::Oid::from_str(&resolved.commit).map_err(|_| SourceError::InvalidSpec {
         reason: "GitOperationFailed",

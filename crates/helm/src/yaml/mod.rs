@@ -1,0 +1,13 @@
+//! YAML as Helm sees it through sigs.k8s.io/yaml and go-yaml v2: reading resolves plain
+//! scalars with YAML 1.1 rules (`yes` is a bool, `2024-01-01` a timestamp, `0777` octal)
+//! and converts to JSON; writing marshals to JSON, re-reads the numbers, and prints in
+//! go-yaml v2's block style (sorted keys, indentless sequences, 80-column folding).
+
+mod emit;
+mod node;
+mod parse;
+mod resolve;
+
+pub use emit::to_yaml_string;
+pub use node::Node;
+pub use parse::{parse_all_documents, parse_document};

@@ -1,0 +1,4 @@
+{{- define "lib.annotations" -}}
+annotations:
+  lib/chart: {{ .Chart.Name | quote }}
+{{- end -}}
