@@ -1,0 +1,10 @@
+//! notification-controller against the real API server: each test runs the
+//! `notification-controller` binary restricted to its own namespace, with loopback HTTP
+//! sinks standing in for Slack and webhook services.
+
+mod harness;
+mod sink;
+
+mod alerts;
+mod receivers;
+mod servers;
