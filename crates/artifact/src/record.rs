@@ -3,15 +3,14 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 /// The storage address source-controller listens on when none is configured (`--storage-addr`).
 pub const DEFAULT_STORAGE_ADDRESS: &str = ":9090";
 
 /// A file in artifact storage, as advertised in a source's `status.artifact`.
 ///
-/// Mirrors `ferroflux_api::meta::Artifact` without Kubernetes wrapper types; convert with
-/// `From` in either direction.
+/// Mirrors `ferroflux_api::meta::Artifact` without Kubernetes wrapper types; with the `api`
+/// feature (on by default) convert with `From` in either direction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArtifactRecord {
     /// Location relative to the storage root: `<kind>/<namespace>/<name>/<file>`.
@@ -37,8 +36,10 @@ impl ArtifactRecord {
     }
 }
 
+#[cfg(feature = "api")]
 impl From<ArtifactRecord> for ferroflux_api::meta::Artifact {
     fn from(record: ArtifactRecord) -> Self {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
         Self {
             path: record.path,
             url: record.url,
@@ -51,6 +52,7 @@ impl From<ArtifactRecord> for ferroflux_api::meta::Artifact {
     }
 }
 
+#[cfg(feature = "api")]
 impl From<ferroflux_api::meta::Artifact> for ArtifactRecord {
     fn from(artifact: ferroflux_api::meta::Artifact) -> Self {
         Self {
@@ -227,6 +229,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "api")]
     #[test]
     fn converts_to_and_from_the_api_type() {
         let record = ArtifactRecord {

@@ -46,6 +46,40 @@ pub enum Command {
         #[command(subcommand)]
         what: GetCommand,
     },
+    /// Build kustomizations with the native kustomize engine.
+    Kustomize {
+        #[command(subcommand)]
+        what: KustomizeCommand,
+    },
+    /// Render Helm charts with the native Helm engine.
+    Helm {
+        #[command(subcommand)]
+        what: HelmCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KustomizeCommand {
+    /// Print the build of a kustomization directory exactly as `kubectl kustomize` does.
+    Build {
+        /// The directory holding the kustomization file.
+        #[arg(default_value = ".")]
+        dir: std::path::PathBuf,
+        /// `RootOnly` (files must be inside the kustomization root) or `None`.
+        #[arg(long, default_value = "RootOnly", value_parser = ["RootOnly", "LoadRestrictionsRootOnly", "None", "LoadRestrictionsNone"])]
+        load_restrictor: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HelmCommand {
+    /// Print what `helm template RELEASE CHART [flags]` prints.
+    Template {
+        /// `RELEASE CHART` followed by helm's flags (-f, --set, --set-string, --set-json,
+        /// -n, --kube-version, --api-versions, --include-crds, --show-only, ...).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 1..)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, GetCommand};
+use crate::args::{Cli, Command, GetCommand, HelmCommand, KustomizeCommand};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -39,6 +39,30 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             let client = client::client(cli).await?;
             let namespace = (!all_namespaces).then_some(cli.namespace.as_str());
             print!("{}", get::all(&client, namespace).await?);
+        }
+        Command::Kustomize {
+            what:
+                KustomizeCommand::Build {
+                    dir,
+                    load_restrictor,
+                },
+        } => {
+            let options = ferroflux_kustomize::BuildOptions {
+                load_restrictor: if load_restrictor.ends_with("None") {
+                    ferroflux_kustomize::LoadRestrictions::None
+                } else {
+                    ferroflux_kustomize::LoadRestrictions::RootOnly
+                },
+                allow_remote: false,
+            };
+            print!("{}", ferroflux_kustomize::build_to_yaml(dir, &options)?);
+        }
+        Command::Helm {
+            what: HelmCommand::Template { args },
+        } => {
+            let output = ferroflux_helm::run_template_command(args)
+                .map_err(|e| anyhow::anyhow!("{e}\nUse --debug flag to render out invalid YAML"))?;
+            print!("{output}");
         }
     }
     Ok(())

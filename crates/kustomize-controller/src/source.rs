@@ -1,0 +1,160 @@
+//! The Kustomization's source: which object, its artifact, and the download.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ferroflux_api::kustomize::v1::{Kustomization, SourceKind};
+use ferroflux_api::meta::Artifact;
+use ferroflux_api::source::v1::{Bucket, ExternalArtifact, GitRepository, OCIRepository};
+use ferroflux_artifact::{FetchError, FetchOptions, Fetcher};
+use kube::{Api, Client, ResourceExt};
+
+use crate::error::KustomizeError;
+
+/// What the reconciler needs to know about the source.
+pub struct Source {
+    /// The artifact to build from.
+    pub artifact: Artifact,
+}
+
+/// Settings of source access.
+#[derive(Clone, Debug)]
+pub struct SourceSettings {
+    /// Refuse sources in other namespaces.
+    pub no_cross_namespace_refs: bool,
+    /// Accept ExternalArtifact sources (Flux's `ExternalArtifact` feature gate).
+    pub external_artifacts: bool,
+    /// How long to wait for a source that has no artifact yet.
+    pub requeue_dependency: Duration,
+    /// Artifact download retries.
+    pub http_retry: u32,
+}
+
+/// Looks up the Kustomization's source and its artifact.
+pub async fn resolve(
+    client: &Client,
+    object: &Kustomization,
+    settings: &SourceSettings,
+) -> Result<Source, KustomizeError> {
+    let reference = &object.spec.source_ref;
+    let own_namespace = object.namespace().unwrap_or_default();
+    let namespace = reference
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| own_namespace.clone());
+    let kind = match reference.kind {
+        SourceKind::GitRepository => "GitRepository",
+        SourceKind::OciRepository => "OCIRepository",
+        SourceKind::Bucket => "Bucket",
+        SourceKind::ExternalArtifact => "ExternalArtifact",
+    };
+    let display = format!("{kind}/{namespace}/{}", reference.name);
+    if settings.no_cross_namespace_refs && namespace != own_namespace {
+        return Err(KustomizeError::AccessDenied(format!(
+            "can't access '{display}', cross-namespace references have been blocked"
+        )));
+    }
+    if reference.kind == SourceKind::ExternalArtifact && !settings.external_artifacts {
+        return Err(KustomizeError::AccessDenied(format!(
+            "can't access '{display}', the ExternalArtifact feature gate is disabled"
+        )));
+    }
+    let artifact = match reference.kind {
+        SourceKind::GitRepository => {
+            artifact_of::<GitRepository>(client, &namespace, &reference.name, |o| {
+                o.status.as_ref().and_then(|s| s.artifact.clone())
+            })
+            .await
+        }
+        SourceKind::OciRepository => {
+            artifact_of::<OCIRepository>(client, &namespace, &reference.name, |o| {
+                o.status.as_ref().and_then(|s| s.artifact.clone())
+            })
+            .await
+        }
+        SourceKind::Bucket => {
+            artifact_of::<Bucket>(client, &namespace, &reference.name, |o| {
+                o.status.as_ref().and_then(|s| s.artifact.clone())
+            })
+            .await
+        }
+        SourceKind::ExternalArtifact => {
+            artifact_of::<ExternalArtifact>(client, &namespace, &reference.name, |o| {
+                o.status.as_ref().and_then(|s| s.artifact.clone())
+            })
+            .await
+        }
+    }?;
+    match artifact {
+        None => Err(KustomizeError::Artifact {
+            message: format!("Source '{display}' not found"),
+            retry_after: None,
+        }),
+        Some(None) => Err(KustomizeError::Artifact {
+            message: format!(
+                "Source artifact not found, retrying in {}",
+                ferroflux_runtime::duration::format(settings.requeue_dependency)
+            ),
+            retry_after: Some(settings.requeue_dependency),
+        }),
+        Some(Some(artifact)) => Ok(Source { artifact }),
+    }
+}
+
+/// `None`: no such object; `Some(None)`: no artifact yet.
+async fn artifact_of<K>(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    artifact: impl Fn(&K) -> Option<Artifact>,
+) -> Result<Option<Option<Artifact>>, KustomizeError>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    Ok(api.get_opt(name).await?.map(|object| artifact(&object)))
+}
+
+/// Downloads and unpacks the artifact into `dir`, verifying its digest.
+pub async fn fetch(
+    source: &Source,
+    dir: &Path,
+    settings: &SourceSettings,
+) -> Result<(), KustomizeError> {
+    let options = FetchOptions {
+        retries: settings.http_retry,
+        backoff_min: Duration::from_secs(1),
+        backoff_max: Duration::from_secs(10),
+        // kustomize-controller unpacks without a size limit, as Flux does.
+        limits: ferroflux_artifact::ExtractLimits {
+            max_total_size: None,
+            ..FetchOptions::default().limits
+        },
+        ..FetchOptions::default()
+    };
+    let fetcher = Fetcher::new(options).map_err(|e| KustomizeError::Artifact {
+        message: e.to_string(),
+        retry_after: None,
+    })?;
+    match fetcher
+        .fetch(&source.artifact.url, &source.artifact.digest, dir)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(FetchError::NotFound { .. }) => Err(KustomizeError::Artifact {
+            message: format!(
+                "Source is not ready, artifact not found, retrying in {}",
+                ferroflux_runtime::duration::format(settings.requeue_dependency)
+            ),
+            retry_after: Some(settings.requeue_dependency),
+        }),
+        Err(e) => Err(KustomizeError::Artifact {
+            message: format!("failed to download artifact, error: {e}"),
+            retry_after: None,
+        }),
+    }
+}

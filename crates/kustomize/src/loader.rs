@@ -1,0 +1,144 @@
+//! File access with kustomize's load restrictions.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::Chain;
+use crate::{Error, LoadRestrictions};
+
+const KUSTOMIZATION_FILE_NAMES: &[&str] =
+    &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// Loads files relative to one kustomization root.
+#[derive(Debug, Clone)]
+pub struct Loader {
+    pub root: PathBuf,
+    pub restrictions: LoadRestrictions,
+    pub chain: Chain,
+    /// This root relative to the top-level kustomization (for origin annotations).
+    pub origin_dir: PathBuf,
+    /// The file name of this root's kustomization file.
+    pub kustomization_name: String,
+}
+
+/// `path` relative to `base`, lexically (both absolute and clean).
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let path_parts: Vec<Component> = path.components().collect();
+    let base_parts: Vec<Component> = base.components().collect();
+    let common = path_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(left, right)| left == right)
+        .count();
+    let mut result = PathBuf::new();
+    for _ in common..base_parts.len() {
+        result.push("..");
+    }
+    for part in &path_parts[common..] {
+        result.push(part.as_os_str());
+    }
+    result
+}
+
+/// Lexically normalises `a/./b/../c` without touching the file system.
+pub fn clean(path: &Path) -> PathBuf {
+    let mut result = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                if !result.pop() {
+                    result.push("..");
+                }
+            }
+            Component::CurDir => {}
+            other => result.push(other.as_os_str()),
+        }
+    }
+    result
+}
+
+pub fn is_remote(target: &str) -> bool {
+    target.contains("://") || target.starts_with("git@") || target.starts_with("github.com/")
+}
+
+impl Loader {
+    pub fn new(root: PathBuf, restrictions: LoadRestrictions, chain: Chain) -> Self {
+        Self {
+            root,
+            restrictions,
+            chain,
+            origin_dir: PathBuf::new(),
+            kustomization_name: "kustomization.yaml".to_owned(),
+        }
+    }
+
+    pub fn resolve(&self, relative: &str) -> PathBuf {
+        clean(&self.root.join(relative))
+    }
+
+    /// Reads a file, refusing (under RootOnly) anything whose real path leaves the root.
+    pub fn read(&self, relative: &str) -> Result<String, Error> {
+        let path = self.resolve(relative);
+        let real = std::fs::canonicalize(&path).map_err(|source| self.io(&path, source))?;
+        if self.restrictions == LoadRestrictions::RootOnly {
+            let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+            if !real.starts_with(&root) {
+                return Err(Error::OutsideRoot { path: real, root });
+            }
+        }
+        let bytes = std::fs::read(&real).map_err(|source| self.io(&path, source))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    pub fn io(&self, path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_owned(),
+            chain: self.chain.clone(),
+            source,
+        }
+    }
+
+    /// Parses YAML text into documents, naming the file on failure.
+    pub fn parse(&self, relative: &str, text: &str) -> Result<Vec<Value>, Error> {
+        self.parse_as(relative, crate::yaml::parse_documents(text))
+    }
+
+    /// Parses a kustomization file, which kustomize reads with YAML 1.1 rules.
+    pub fn parse_kustomization(&self, relative: &str, text: &str) -> Result<Vec<Value>, Error> {
+        self.parse_as(relative, crate::yaml::parse_documents_yaml11(text))
+    }
+
+    fn parse_as(
+        &self,
+        relative: &str,
+        parsed: Result<Vec<Value>, crate::yaml::ParseError>,
+    ) -> Result<Vec<Value>, Error> {
+        parsed.map_err(|error| Error::Yaml {
+            path: self.resolve(relative),
+            line: error.line,
+            message: error.message,
+            chain: self.chain.clone(),
+        })
+    }
+
+    /// Finds the kustomization file of a directory.
+    pub fn kustomization_file(dir: &Path, chain: &Chain) -> Result<PathBuf, Error> {
+        let found: Vec<PathBuf> = KUSTOMIZATION_FILE_NAMES
+            .iter()
+            .map(|name| dir.join(name))
+            .filter(|path| path.is_file())
+            .collect();
+        match found.len() {
+            0 => Err(Error::MissingKustomization {
+                dir: dir.to_owned(),
+                chain: chain.clone(),
+            }),
+            1 => Ok(found.into_iter().next().unwrap_or_default()),
+            _ => Err(Error::MultipleKustomizations {
+                dir: dir.to_owned(),
+                chain: chain.clone(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! The YAML layer: go-yaml v3 style reading and go-yaml v2 (via JSON) style writing.
+
+mod emit;
+mod number;
+mod parse;
+mod resolve;
+mod scalar;
+
+pub use emit::{natural_order, to_yaml};
+pub use parse::{ParseError, parse_documents, parse_documents_yaml11};
+pub use resolve::resolve_plain_v3 as resolve_plain;
+
+/// A character that Go's JSON encoder writes raw but go-yaml refuses to read back, which
+/// makes kustomize's final JSON-to-YAML conversion fail.
+pub fn unreadable_character(value: &serde_json::Value) -> Option<char> {
+    let bad = |character: &char| {
+        let code = u32::from(*character);
+        (0x7F..=0x9F).contains(&code) && code != 0x85 || code == 0xFFFE || code == 0xFFFF
+    };
+    match value {
+        serde_json::Value::String(text) => text.chars().find(bad),
+        serde_json::Value::Array(items) => items.iter().find_map(unreadable_character),
+        serde_json::Value::Object(map) => map
+            .keys()
+            .find_map(|key| key.chars().find(bad))
+            .or_else(|| map.values().find_map(unreadable_character)),
+        _ => None,
+    }
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Benchmarks the native engines side by side with the reference tools, in one run:
+#   ferroflux kustomize build  vs  kubectl kustomize   (fixtures + a generated 4000-object overlay)
+#   ferroflux helm template    vs  helm template       (podinfo + a generated 2000-object chart)
+# Prints mean wall time over N runs, the ratio, and peak RSS (from /usr/bin/time -v).
+# Usage: hack/bench-engines.sh [RUNS]   (needs a release build: cargo build --release -p ferroflux-cli)
+set -euo pipefail
+RUNS=${1:-5}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+FERROFLUX=$TARGET/release/ferroflux
+HELM=${FERROFLUX_HELM:-$(ls "$HOME"/.cache/ferroflux/tools/helm-*/helm 2>/dev/null | head -1 || true)}
+[ -x "$FERROFLUX" ] || { echo "build first: cargo build --release -p ferroflux-cli" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+
+# A generated overlay: 2000 Deployments + 2000 ConfigMaps in a base, an overlay with a name
+# prefix, labels, an image override, a strategic merge patch and a generator.
+gen_overlay() {
+  local dir=$1; mkdir -p "$dir/base" "$dir/overlay"
+  {
+    for i in $(seq 1 2000); do
+      printf -- '---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-%d\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: app-%d}\n  template:\n    metadata:\n      labels: {app: app-%d}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.25\n        envFrom:\n        - configMapRef: {name: config-%d}\n' "$i" "$i" "$i" "$i"
+      printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-%d\ndata:\n  index: "%d"\n' "$i" "$i"
+    done
+  } > "$dir/base/objects.yaml"
+  printf 'resources:\n- objects.yaml\n' > "$dir/base/kustomization.yaml"
+  cat > "$dir/overlay/kustomization.yaml" <<'YAML'
+resources:
+- ../base
+namePrefix: prod-
+labels:
+- pairs: {env: prod}
+  includeSelectors: false
+images:
+- name: nginx
+  newTag: "1.27"
+patches:
+- target: {kind: Deployment}
+  patch: |-
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: any}
+    spec:
+      replicas: 3
+configMapGenerator:
+- name: shared
+  literals: [mode=prod]
+YAML
+}
+
+# A generated chart rendering 2000 objects.
+gen_chart() {
+  local dir=$1; mkdir -p "$dir/templates"
+  printf 'apiVersion: v2\nname: many\nversion: 1.0.0\n' > "$dir/Chart.yaml"
+  printf 'count: 1000\nimage: nginx:1.27\n' > "$dir/values.yaml"
+  cat > "$dir/templates/objects.yaml" <<'TPL'
+{{- range $i := until (int .Values.count) }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ printf "%s-config-%d" $.Release.Name $i }}
+  labels: {{- include "many.labels" $ | nindent 4 }}
+data:
+  index: {{ $i | quote }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ printf "%s-app-%d" $.Release.Name $i }}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: {{ printf "app-%d" $i | quote }}}
+  template:
+    metadata:
+      labels: {app: {{ printf "app-%d" $i | quote }}}
+    spec:
+      containers:
+      - name: web
+        image: {{ $.Values.image }}
+{{- end }}
+TPL
+  printf '{{- define "many.labels" -}}\napp.kubernetes.io/name: {{ .Chart.Name }}\napp.kubernetes.io/instance: {{ .Release.Name }}\n{{- end }}\n' > "$dir/templates/_helpers.tpl"
+}
+
+# measure NAME CMD... -> "mean_seconds peak_kib"
+measure() {
+  local total=0 peak=0
+  for _ in $(seq 1 "$RUNS"); do
+    local start end rss
+    start=$(date +%s.%N)
+    /usr/bin/time -v -o "$WORK/time.txt" "$@" > "$WORK/out.yaml" 2>/dev/null || { echo "FAILED: $*" >&2; return 1; }
+    end=$(date +%s.%N)
+    total=$(echo "$total + $end - $start" | bc -l)
+    rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$WORK/time.txt")
+    [ "$rss" -gt "$peak" ] && peak=$rss
+  done
+  echo "$(echo "$total / $RUNS" | bc -l) $peak"
+}
+
+row() { # name ours_cmd... -- ref_cmd...
+  local name=$1; shift
+  local ours=() ref=()
+  while [ "$1" != "--" ]; do ours+=("$1"); shift; done; shift; ref=("$@")
+  read -r t1 m1 < <(measure "${ours[@]}")
+  cp "$WORK/out.yaml" "$WORK/ours.yaml"
+  read -r t2 m2 < <(measure "${ref[@]}")
+  local same="identical"; cmp -s "$WORK/ours.yaml" "$WORK/out.yaml" || same="DIFFERS"
+  printf '| %s | %.3f s | %.3f s | %.1fx | %d MiB | %d MiB | %s |\n' "$name" "$t1" "$t2" "$(echo "$t2 / $t1" | bc -l)" $((m1 / 1024)) $((m2 / 1024)) "$same"
+}
+
+gen_overlay "$WORK/big"; gen_chart "$WORK/chart"
+echo "| case | ferroflux | reference | speed-up | ferroflux peak RSS | reference peak RSS | output |"
+echo "|---|---|---|---|---|---|---|"
+row "kustomize: podinfo-kustomize" "$FERROFLUX" kustomize build "$ROOT/../shared/fixtures/podinfo-kustomize" -- kubectl kustomize "$ROOT/../shared/fixtures/podinfo-kustomize"
+row "kustomize: flux2 example apps/staging" "$FERROFLUX" kustomize build "$ROOT/../shared/fixtures/flux2-kustomize-helm-example/apps/staging" -- kubectl kustomize "$ROOT/../shared/fixtures/flux2-kustomize-helm-example/apps/staging"
+row "kustomize: generated 4000 objects + patches, generator, prefix" "$FERROFLUX" kustomize build "$WORK/big/overlay" -- kubectl kustomize "$WORK/big/overlay"
+if [ -x "$HELM" ]; then
+  row "helm: podinfo (--kube-version 1.34)" "$FERROFLUX" helm template podinfo "$ROOT/../shared/fixtures/charts/podinfo" --kube-version 1.34.0 --show-only templates/deployment.yaml -- "$HELM" template podinfo "$ROOT/../shared/fixtures/charts/podinfo" --kube-version 1.34.0 --show-only templates/deployment.yaml
+  row "helm: generated chart, 2000 objects" "$FERROFLUX" helm template many "$WORK/chart" -- "$HELM" template many "$WORK/chart"
+else
+  echo "(helm reference not built: run hack/build-helm.sh)" >&2
+fi
