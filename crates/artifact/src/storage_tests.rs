@@ -11,8 +11,7 @@ fn store() -> (tempfile::TempDir, Storage) {
 #[test]
 fn copy_from_writes_atomically_with_digest() {
     let (_dir, storage) = store();
-    let mut artifact =
-        storage.artifact_for("HelmChart", "ns", "chart", "1.0.0", "chart-1.0.0.tgz");
+    let mut artifact = storage.artifact_for("HelmChart", "ns", "chart", "1.0.0", "chart-1.0.0.tgz");
     assert_eq!(
         artifact.url,
         "http://host:9090/helmchart/ns/chart/chart-1.0.0.tgz"
@@ -89,8 +88,7 @@ fn refuses_paths_outside_the_root() {
 #[test]
 fn symlink_points_at_the_artifact() {
     let (_dir, storage) = store();
-    let mut artifact =
-        storage.artifact_for("OCIRepository", "ns", "o", "r", "sha256:ab.tar.gz");
+    let mut artifact = storage.artifact_for("OCIRepository", "ns", "o", "r", "sha256:ab.tar.gz");
     storage
         .copy_from(&mut artifact, &b"one"[..])
         .expect("copy succeeds");
