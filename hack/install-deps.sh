@@ -19,6 +19,8 @@ declare -A apt_pkgs=(
   [htpasswd]=apache2-utils
   [/usr/sbin/sshd]=openssh-server
   [ssh-keygen]=openssh-client
+  # Peak memory of the reference side in `cargo xtask bench` (GNU time's -v report).
+  [/usr/bin/time]=time
 )
 
 missing=()

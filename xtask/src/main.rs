@@ -1,6 +1,8 @@
 //! `cargo xtask`: the repository's automation, in Rust instead of a Makefile.
 
+mod bench;
 mod ci;
+mod demo;
 mod generate;
 mod install;
 mod testenv;
@@ -26,6 +28,15 @@ enum Command {
     /// Run the whole test suite as CI does (fmt, clippy, gen --check, all tests on the
     /// real control plane).
     Ci,
+    /// Run the whole GitOps loop locally: control plane, Git server, controllers, a sample
+    /// app reconciled and updated.
+    Demo,
+    /// Benchmark a controller side by side with its reference (release build, real control
+    /// plane); prints ratios and peak memory and records them in docs/benchmarks.md.
+    Bench {
+        #[command(subcommand)]
+        suite: bench::Suite,
+    },
     /// Build (once, cached) and run a real Kubernetes control plane on 127.0.0.1.
     Testenv {
         #[command(subcommand)]
@@ -49,6 +60,8 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Gen { check } => generate::run(check),
         Command::Ci => ci::run(),
+        Command::Demo => demo::run(),
+        Command::Bench { suite } => bench::run(suite),
         Command::Testenv { action } => match action {
             TestenvAction::Up => testenv::up().map(|_| ()),
             TestenvAction::Down => {
