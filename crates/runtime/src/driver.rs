@@ -282,26 +282,13 @@ async fn finalize<K: FluxObject, R: Reconciler<K>>(
         .cleanup(context, object)
         .await
         .map_err(|e| DriverError::Cleanup(e.to_string()))?;
-    let remaining: Vec<&String> = object
+    let remaining: Vec<String> = object
         .finalizers()
         .iter()
         .filter(|f| *f != FINALIZER)
+        .cloned()
         .collect();
-    let api: Api<K> = Api::namespaced(
-        context.client.clone(),
-        &object.namespace().unwrap_or_default(),
-    );
-    let patch = json!({"metadata": {"finalizers": remaining, "resourceVersion": object.resource_version()}});
-    api.patch(
-        &object.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(patch),
-    )
-    .await
-    .map_err(|source| DriverError::Kube {
-        action: "removing the finalizer",
-        source,
-    })?;
+    set_finalizers(object, context, remaining, "removing the finalizer").await?;
     context.metrics.forget(
         K::kind(&()).as_ref(),
         &object.name_any(),
@@ -313,6 +300,17 @@ async fn finalize<K: FluxObject, R: Reconciler<K>>(
 async fn add_finalizer<K: FluxObject>(object: &K, context: &Context) -> Result<(), DriverError> {
     let mut finalizers = object.finalizers().to_vec();
     finalizers.push(FINALIZER.to_owned());
+    set_finalizers(object, context, finalizers, "adding the finalizer").await
+}
+
+/// Replaces the object's finalizers, guarded by its resourceVersion so that a concurrent
+/// change makes the patch fail instead of losing another controller's finalizer.
+async fn set_finalizers<K: FluxObject>(
+    object: &K,
+    context: &Context,
+    finalizers: Vec<String>,
+    action: &'static str,
+) -> Result<(), DriverError> {
     let api: Api<K> = Api::namespaced(
         context.client.clone(),
         &object.namespace().unwrap_or_default(),
@@ -324,10 +322,7 @@ async fn add_finalizer<K: FluxObject>(object: &K, context: &Context) -> Result<(
         &Patch::Merge(patch),
     )
     .await
-    .map_err(|source| DriverError::Kube {
-        action: "adding the finalizer",
-        source,
-    })?;
+    .map_err(|source| DriverError::Kube { action, source })?;
     Ok(())
 }
 
