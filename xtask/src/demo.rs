@@ -18,7 +18,8 @@ use ferroflux_testkit::git_server::GitServer;
 use crate::generate::repo_root;
 use crate::testenv;
 
-const NAMESPACE: &str = "flux-system";
+/// The demo keeps its Flux objects out of `flux-system`, where an install would put them.
+const NAMESPACE: &str = "ferroflux-demo";
 
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
