@@ -5,8 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 /// The repository root (xtask lives one level below it).
+///
+/// Read at run time first: `cargo run` sets `CARGO_MANIFEST_DIR`, and a binary reused from a
+/// shared target directory may have been compiled in another checkout.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    Path::new(&manifest_dir)
         .parent()
         .expect("xtask lives inside the repository")
         .to_path_buf()
