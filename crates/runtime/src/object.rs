@@ -97,6 +97,58 @@ impl FluxObject for ferroflux_api::source::v1::GitRepository {
     }
 }
 
+/// Implements [`FluxObject`] for a kind whose `spec.interval` is a required duration string.
+macro_rules! impl_flux_object {
+    ($($kind:ty => $status:ty, default $default_secs:expr);+ $(;)?) => {$(
+        impl FluxObject for $kind {
+            type Status = $status;
+            fn status(&self) -> Option<&Self::Status> {
+                self.status.as_ref()
+            }
+            fn suspended(&self) -> bool {
+                self.spec.suspend.unwrap_or(false)
+            }
+            fn interval(&self) -> Duration {
+                crate::duration::parse(&self.spec.interval)
+                    .unwrap_or(Duration::from_secs($default_secs))
+            }
+        }
+    )+};
+}
+
+impl_flux_status!(
+    ferroflux_api::source::v1::HelmRepositoryStatus,
+    ferroflux_api::source::v1::HelmChartStatus,
+    ferroflux_api::source::v1::OCIRepositoryStatus,
+    ferroflux_api::source::v1::BucketStatus,
+    ferroflux_api::helm::v2::HelmReleaseStatus,
+);
+
+impl_flux_object!(
+    ferroflux_api::source::v1::HelmChart => ferroflux_api::source::v1::HelmChartStatus, default 600;
+    ferroflux_api::source::v1::OCIRepository => ferroflux_api::source::v1::OCIRepositoryStatus, default 600;
+    ferroflux_api::source::v1::Bucket => ferroflux_api::source::v1::BucketStatus, default 600;
+    ferroflux_api::helm::v2::HelmRelease => ferroflux_api::helm::v2::HelmReleaseStatus, default 600;
+);
+
+impl FluxObject for ferroflux_api::source::v1::HelmRepository {
+    type Status = ferroflux_api::source::v1::HelmRepositoryStatus;
+    fn status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+    fn suspended(&self) -> bool {
+        self.spec.suspend.unwrap_or(false)
+    }
+    /// `spec.interval` is optional here (OCI repositories have none); Flux falls back to a minute.
+    fn interval(&self) -> Duration {
+        self.spec
+            .interval
+            .as_deref()
+            .and_then(|interval| crate::duration::parse(interval).ok())
+            .unwrap_or(Duration::from_secs(60))
+    }
+}
+
 impl_flux_status!(ferroflux_api::kustomize::v1::KustomizationStatus);
 
 impl FluxObject for ferroflux_api::kustomize::v1::Kustomization {

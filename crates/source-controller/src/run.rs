@@ -30,5 +30,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "gitrepository",
         |c, _| c,
     );
-    process.run(git).await
+    // One line per kind below; each reconciler runs its own watch and work queue.
+    let controllers = async move {
+        tokio::join!(git);
+    };
+    process.run(controllers).await
 }
