@@ -1,13 +1,12 @@
 //! A running source-controller, a Git server and a namespace for one test.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use ferroflux_api::meta::ConditionStatus;
 use ferroflux_api::source::v1::{GitRepository, GitRepositorySpec};
+use ferroflux_testkit::controller::{ControllerProcess, free_port};
 use ferroflux_testkit::git_server::GitServer;
 use ferroflux_testkit::{TestNamespace, client, install_crds, wait_for_value};
 use k8s_openapi::api::core::v1::Secret;
@@ -20,16 +19,7 @@ pub struct Harness {
     pub git: GitServer,
     pub storage: tempfile::TempDir,
     pub storage_url: String,
-    controller: Child,
-    log: PathBuf,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    controller: ControllerProcess,
 }
 
 impl Harness {
@@ -40,23 +30,17 @@ impl Harness {
         let git = GitServer::start();
         let storage = tempfile::tempdir().unwrap();
         let port = free_port();
-        let log = storage.path().join("controller.log");
-        let controller = Command::new(env!("CARGO_BIN_EXE_source-controller"))
-            .args([
-                "--watch-all-namespaces=false",
-                "--metrics-addr=127.0.0.1:0",
-                "--health-addr=127.0.0.1:0",
-                "--log-level=debug",
-                "--artifact-retention-ttl=1s",
-                &format!("--storage-path={}", storage.path().join("data").display()),
-                &format!("--storage-addr=127.0.0.1:{port}"),
-                &format!("--storage-adv-addr=127.0.0.1:{port}"),
-            ])
-            .env("RUNTIME_NAMESPACE", namespace.name())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("the source-controller binary starts");
+        let controller = ControllerProcess::start(
+            Path::new(env!("CARGO_BIN_EXE_source-controller")),
+            namespace.name(),
+            &[
+                "--artifact-retention-ttl=1s".to_owned(),
+                format!("--storage-path={}", storage.path().join("data").display()),
+                format!("--storage-addr=127.0.0.1:{port}"),
+                format!("--storage-adv-addr=127.0.0.1:{port}"),
+            ],
+            storage.path().join("controller.log"),
+        );
         Self {
             client,
             namespace,
@@ -64,7 +48,6 @@ impl Harness {
             storage,
             storage_url: format!("http://127.0.0.1:{port}"),
             controller,
-            log,
         }
     }
 
@@ -116,7 +99,7 @@ impl Harness {
         let api = self.api();
         let what = format!(
             "GitRepository {name} Ready={status:?} revision={revision:?}; controller log: {}",
-            self.log.display()
+            self.controller.log_path().display()
         );
         wait_for_value(Duration::from_secs(60), &what, || {
             let api = api.clone();
@@ -180,7 +163,7 @@ impl Harness {
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.controller.log()
     }
 }
 
@@ -197,13 +180,6 @@ fn collect(root: &std::path::Path, dir: &std::path::Path, files: &mut BTreeMap<S
                 .into_owned();
             files.insert(relative, std::fs::read_to_string(&path).unwrap_or_default());
         }
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        let _ = self.controller.kill();
-        let _ = self.controller.wait();
     }
 }
 
