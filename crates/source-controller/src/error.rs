@@ -19,9 +19,26 @@ pub enum SourceError {
     /// Talking to the remote failed (network, missing ref, timeout).
     #[error("{0}")]
     Fetch(String),
+    /// Reading from a registry or bucket failed, with Flux's reason
+    /// (`OCIArtifactPullFailed`, `OCIArtifactLayerOperationFailed`, `ReadOperationFailed`,
+    /// `BucketOperationFailed`).
+    #[error("{message}")]
+    Pull {
+        /// Flux's reason.
+        reason: &'static str,
+        /// What failed.
+        message: String,
+    },
     /// The checked-out content could not be verified.
-    #[error("{0}")]
-    Verification(String),
+    #[error("{message}")]
+    Verification {
+        /// Flux's reason (`InvalidCommitSignature`, `VerificationError`, ...).
+        reason: &'static str,
+        /// What failed.
+        message: String,
+        /// Whether retrying cannot help (an impossible verification mode).
+        stalled: bool,
+    },
     /// An included GitRepository has no artifact yet, or it could not be copied.
     #[error("{0}")]
     IncludeUnavailable(String),
@@ -42,10 +59,13 @@ impl SourceError {
     /// The condition type (negative polarity) this error is reported under, if any.
     pub fn condition(&self) -> Option<&'static str> {
         match self {
-            Self::InvalidSpec { .. } | Self::Authentication(_) | Self::Fetch(_) => {
+            Self::InvalidSpec { .. }
+            | Self::Authentication(_)
+            | Self::Fetch(_)
+            | Self::Pull { .. } => {
                 Some("FetchFailed")
             }
-            Self::Verification(_) => Some("SourceVerified"),
+            Self::Verification { .. } => Some("SourceVerified"),
             Self::IncludeUnavailable(_) => Some("IncludeUnavailable"),
             Self::Storage { .. } => Some("StorageOperationFailed"),
             Self::Kubernetes(_) => None,
@@ -56,10 +76,12 @@ impl SourceError {
 impl ReconcileError for SourceError {
     fn reason(&self) -> &str {
         match self {
-            Self::InvalidSpec { reason, .. } | Self::Storage { reason, .. } => reason,
+            Self::InvalidSpec { reason, .. }
+            | Self::Storage { reason, .. }
+            | Self::Verification { reason, .. }
+            | Self::Pull { reason, .. } => reason,
             Self::Authentication(_) => "AuthenticationFailed",
             Self::Fetch(_) => "GitOperationFailed",
-            Self::Verification(_) => "VerificationError",
             Self::IncludeUnavailable(_) => "IncludeUnavailable",
             Self::Kubernetes(_) => "ReconciliationFailed",
         }
@@ -67,7 +89,8 @@ impl ReconcileError for SourceError {
 
     fn disposition(&self) -> Disposition {
         match self {
-            Self::InvalidSpec { .. } | Self::Verification(_) => Disposition::Stalled,
+            Self::InvalidSpec { .. }
+            | Self::Verification { stalled: true, .. } => Disposition::Stalled,
             _ => Disposition::Retry,
         }
     }

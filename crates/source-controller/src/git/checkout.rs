@@ -332,6 +332,10 @@ pub struct CheckedOut {
     pub resolved: Resolved,
     /// The commit message's first line.
     pub subject: String,
+    /// The commit's signature and signed content.
+    pub commit_signature: super::verify::Signed,
+    /// The tag object, when the reference was a tag.
+    pub tag: Option<super::verify::TagObject>,
 }
 
 /// Options of a checkout.
@@ -419,7 +423,44 @@ pub fn checkout(
         .flatten()
         .unwrap_or_default()
         .to_owned();
-    Ok(CheckedOut { resolved, subject })
+    let commit_signature = match repository.extract_signature(&oid, None) {
+        Ok((signature, payload)) => super::verify::Signed {
+            signature: String::from_utf8_lossy(&signature).into_owned(),
+            payload: payload.to_vec(),
+        },
+        Err(_) => super::verify::Signed {
+            signature: String::new(),
+            payload: Vec::new(),
+        },
+    };
+    let tag = tag_object(&repository, &resolved);
+    Ok(CheckedOut {
+        resolved,
+        subject,
+        commit_signature,
+        tag,
+    })
+}
+
+/// The fetched tag object behind a tag reference (a lightweight tag has no signature).
+fn tag_object(repository: &Repository, resolved: &Resolved) -> Option<super::verify::TagObject> {
+    let refname = resolved.refname.as_deref()?;
+    let name = refname.strip_prefix("refs/tags/")?;
+    let target = repository.find_reference(refname).ok()?.target()?;
+    let signed = match repository.odb().ok()?.read(target) {
+        Ok(object) if object.kind() == git2::ObjectType::Tag => {
+            super::verify::split_tag(object.data())
+        }
+        _ => super::verify::Signed {
+            signature: String::new(),
+            payload: Vec::new(),
+        },
+    };
+    Some(super::verify::TagObject {
+        name: name.to_owned(),
+        oid: target.to_string(),
+        signed,
+    })
 }
 
 /// Which refspecs to fetch and how deep: shallow for a branch or tag tip, everything the

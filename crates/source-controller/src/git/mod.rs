@@ -5,3 +5,4 @@ pub mod checkout;
 pub mod known_hosts;
 pub mod reconciler;
 pub mod tls;
+pub mod verify;

@@ -22,6 +22,7 @@ use tracing::info;
 
 use super::auth::GitAuth;
 use super::checkout::{self, CheckoutOptions, GitReference, Remote};
+use super::verify;
 use crate::args::Args;
 use crate::error::SourceError;
 use crate::storage::SourceStorage;
@@ -97,8 +98,15 @@ impl Reconciler<GitRepository> for GitRepositoryReconciler {
                 }
             }
             Err(error) => {
-                if let Some(condition) = error.condition() {
-                    conditions.mark_true(condition, error.reason(), error.to_string());
+                match error.condition() {
+                    // SourceVerified is positive: a failed verification makes it False.
+                    Some("SourceVerified") => {
+                        conditions.mark_false("SourceVerified", error.reason(), error.to_string());
+                    }
+                    Some(condition) => {
+                        conditions.mark_true(condition, error.reason(), error.to_string());
+                    }
+                    None => {}
                 }
             }
         }
@@ -138,11 +146,15 @@ impl GitRepositoryReconciler {
         self.storage
             .collect_garbage(KIND, &namespace, &name, status.artifact.as_ref());
 
-        if object.spec.verify.is_some() {
-            // Never pretend a signature was checked: refuse until verification exists.
-            return Err(SourceError::Verification(
-                "signature verification (spec.verify) is not supported by ferroflux yet; remove spec.verify to use this repository unverified".to_owned(),
-            ));
+        let verify_mode = object
+            .spec
+            .verify
+            .as_ref()
+            .map(|verify| verify::Mode::of(verify.mode));
+        if verify_mode.is_none() {
+            status.source_verification_mode = None;
+            Conditions::new(status.conditions_mut(), generation, context.clock.as_ref())
+                .delete("SourceVerified");
         }
         let remote = remote(context, object).await?;
         let reference = GitReference::from_spec(object.spec.reference.as_ref());
@@ -156,7 +168,9 @@ impl GitRepositoryReconciler {
         let config_unchanged = status.observed_ignore == object.spec.ignore
             && status.observed_recurse_submodules == object.spec.recurse_submodules
             && status.observed_sparse_checkout == object.spec.sparse_checkout
-            && object.spec.include.as_ref().is_none_or(Vec::is_empty);
+            && object.spec.include.as_ref().is_none_or(Vec::is_empty)
+            && verify_mode
+                .is_none_or(|mode| mode.satisfied_by(status.source_verification_mode.as_deref()));
         if let (Some(resolved), Some(artifact)) = (&resolved, &status.artifact)
             && artifact.revision == resolved.revision()
             && config_unchanged
@@ -190,6 +204,10 @@ impl GitRepositoryReconciler {
         })
         .await?;
         let revision = checked_out.resolved.revision();
+        if let Some(mode) = verify_mode {
+            self.verify(context, object, status, mode, &checked_out)
+                .await?;
+        }
 
         let included = self.include(context, object, &checkout_dir).await?;
         let ignore = object.spec.ignore.clone();
@@ -229,6 +247,61 @@ impl GitRepositoryReconciler {
                 .await;
         }
         Ok(Outcome::Done)
+    }
+
+    /// Verifies the commit and/or tag signature against the keys of `spec.verify.secretRef`,
+    /// recording the mode and Flux's SourceVerified message on success.
+    async fn verify(
+        &self,
+        context: &Context,
+        object: &GitRepository,
+        status: &mut GitRepositoryStatus,
+        mode: verify::Mode,
+        checked_out: &checkout::CheckedOut,
+    ) -> Result<(), SourceError> {
+        let generation = object.metadata.generation.unwrap_or_default();
+        let secret_name = object
+            .spec
+            .verify
+            .as_ref()
+            .map(|verify| verify.secret_ref.name.clone())
+            .unwrap_or_default();
+        let secrets: Api<Secret> = Api::namespaced(
+            context.client.clone(),
+            &object.namespace().unwrap_or_default(),
+        );
+        let namespace = object.namespace().unwrap_or_default();
+        let secret = secrets
+            .get_opt(&secret_name)
+            .await?
+            .ok_or_else(|| SourceError::Verification {
+                reason: "VerificationError",
+                message: format!(
+                    "public keys secret error: secrets \"{secret_name}\" not found in namespace '{namespace}'"
+                ),
+                stalled: false,
+            })?;
+        let data = secret
+            .data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(key, value)| (key, value.0))
+            .collect();
+        let keys = verify::TrustedKeys::from_secret_data(&data);
+        let message = verify::verify_checkout(
+            mode,
+            &keys,
+            &checked_out.resolved.commit,
+            &checked_out.commit_signature,
+            checked_out.tag.as_ref(),
+        )?;
+        status.source_verification_mode = Some(mode.name.to_owned());
+        Conditions::new(status.conditions_mut(), generation, context.clock.as_ref()).mark_true(
+            "SourceVerified",
+            "Succeeded",
+            message,
+        );
+        Ok(())
     }
 
     /// Copies the artifacts of `spec.include` into the checkout.

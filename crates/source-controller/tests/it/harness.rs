@@ -162,6 +162,22 @@ impl Harness {
         files
     }
 
+    /// Asks for an immediate reconciliation with `reconcile.fluxcd.io/requestedAt`.
+    pub async fn request_reconcile(&self, name: &str) {
+        let token = format!("{:?}", std::time::SystemTime::now());
+        let patch = serde_json::json!({"metadata": {"annotations": {
+            ferroflux_api::constants::RECONCILE_REQUESTED_AT_ANNOTATION: token
+        }}});
+        self.api()
+            .patch(
+                name,
+                &kube::api::PatchParams::default(),
+                &kube::api::Patch::Merge(&patch),
+            )
+            .await
+            .unwrap();
+    }
+
     pub fn log(&self) -> String {
         self.controller.log()
     }

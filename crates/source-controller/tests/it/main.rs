@@ -6,3 +6,4 @@ mod harness;
 mod git_auth;
 mod git_basics;
 mod git_failures;
+mod git_verify;
