@@ -25,7 +25,27 @@ pub fn generated_files() -> Result<Vec<(PathBuf, String)>> {
         files.push((PathBuf::from("config/crds").join(&crd.file_name), yaml));
     }
     files.extend(crate::install::generated_files()?);
+    files.extend(merge_key_table()?);
     Ok(files)
+}
+
+/// Where the kustomize engine's strategic-merge table lives.
+const MERGE_KEY_TABLE: &str = "crates/kustomize/src/smp/merge_keys.json";
+
+/// The kustomize engine's patch-merge table, generated from the real API server's OpenAPI
+/// document. It needs the control plane (`cargo xtask testenv up`); without it the committed
+/// table is left alone, with a note. `cargo xtask ci` checks it after starting the plane.
+fn merge_key_table() -> Result<Option<(PathBuf, String)>> {
+    let Some(openapi) = crate::testenv::openapi_v2()? else {
+        eprintln!(
+            "gen: {MERGE_KEY_TABLE} not regenerated: the control plane is not running (cargo xtask testenv up)"
+        );
+        return Ok(None);
+    };
+    Ok(Some((
+        PathBuf::from(MERGE_KEY_TABLE),
+        ferroflux_kustomize::generate_merge_key_table(&openapi),
+    )))
 }
 
 pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String> {

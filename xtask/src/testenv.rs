@@ -492,6 +492,19 @@ fn http_ok(env: &Env, url: &str, client_cert: bool) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// The running control plane's OpenAPI v2 document, or `None` when it is not running.
+pub fn openapi_v2() -> Result<Option<String>> {
+    let env = Env {
+        bin: PathBuf::new(),
+        stages: PathBuf::new(),
+        run: cache_dir().join("testenv/run"),
+    };
+    if !env.kubeconfig().is_file() || !api_ready(&env) {
+        return Ok(None);
+    }
+    kubectl(&env, &["get", "--raw", "/openapi/v2"], None).map(Some)
+}
+
 fn api_ready(env: &Env) -> bool {
     http_ok(env, &format!("https://127.0.0.1:{API_PORT}/readyz"), true)
 }

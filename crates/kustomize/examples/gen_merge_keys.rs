@@ -1,6 +1,6 @@
 //! Regenerates src/smp/merge_keys.json from an API server's OpenAPI v2 document:
 //! `cargo run -p ferroflux-kustomize --example gen_merge_keys -- openapi-v2.json > crates/kustomize/src/smp/merge_keys.json`
-//! (`cargo xtask gen` calls the same library function).
+//! (`cargo xtask gen` calls the same library function with the running test control plane's document).
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {

@@ -53,6 +53,14 @@ fn reference(schema: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Definition-name prefixes of the Kubernetes API's own Go packages.
+const BUILT_IN_PACKAGES: [&str; 4] = [
+    "io.k8s.api.",
+    "io.k8s.apimachinery.",
+    "io.k8s.apiextensions-apiserver.",
+    "io.k8s.kube-aggregator.",
+];
+
 /// Builds the merge-key table from an OpenAPI v2 (swagger) JSON document.
 pub fn generate_merge_key_table(openapi_json: &str) -> String {
     let document: Value = serde_json::from_str(openapi_json).unwrap_or(Value::Null);
@@ -63,7 +71,15 @@ pub fn generate_merge_key_table(openapi_json: &str) -> String {
         .unwrap_or(&empty);
     let mut table = Table::default();
     let mut all: BTreeMap<String, BTreeMap<String, Field>> = BTreeMap::new();
-    for (name, definition) in definitions {
+    // Only the built-in API types: custom resources the server happens to serve carry no
+    // patch strategies (kustomize merges them as plain maps/lists) and would make the table
+    // depend on what was installed.
+    let built_in = |name: &str| {
+        BUILT_IN_PACKAGES
+            .iter()
+            .any(|package| name.starts_with(package))
+    };
+    for (name, definition) in definitions.iter().filter(|(name, _)| built_in(name)) {
         for gvk in definition
             .get("x-kubernetes-group-version-kind")
             .and_then(Value::as_array)
