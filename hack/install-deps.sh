@@ -19,8 +19,14 @@ declare -A apt_pkgs=(
   [htpasswd]=apache2-utils
   [/usr/sbin/sshd]=openssh-server
   [ssh-keygen]=openssh-client
+  # Loopback OCI registry for the OCIRepository tests (crates/testkit/src/registry.rs).
+  [/usr/bin/docker-registry]=docker-registry
   # Peak memory of the reference side in `cargo xtask bench` (GNU time's -v report).
   [/usr/bin/time]=time
+  # PGP keys for the kustomize-controller SOPS tests.
+  [gpg]=gnupg
+  # Real NATS server for the notification-controller's nats provider test.
+  [/usr/sbin/nats-server]=nats-server
 )
 
 missing=()
@@ -43,6 +49,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Loopback S3 server for the Bucket tests (crates/testkit/src/s3.rs): moto in its own venv.
+moto_venv="${HOME}/.cache/ferroflux/moto-venv"
+if [ ! -x "$moto_venv/bin/moto_server" ]; then
+  echo "install-deps: installing moto[server] into $moto_venv" >&2
+  python3 -m venv "$moto_venv"
+  "$moto_venv/bin/pip" install -q 'moto[server]==5.2.5'
+fi
+
+# The reference sops and age-keygen for the kustomize-controller SOPS tests (Go modules).
+"$(dirname "$0")/build-sops.sh" >/dev/null
 
 for cmd in "${need_cmds[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: required command '$cmd' is missing" >&2; exit 1; }

@@ -33,6 +33,10 @@ pub struct Args {
     /// Label HTTP metrics with the full request path instead of the handler prefix.
     #[arg(long, default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub export_http_path_metrics: bool,
+    /// Where the keys of Google's ID tokens are fetched, for `gcr` Receivers (tests point
+    /// it at a loopback JWKS; not a Flux flag).
+    #[arg(long, hide = true, default_value = crate::receiver::oidc::GOOGLE_CERTS_URL)]
+    pub gcr_certs_url: String,
 }
 
 impl Args {

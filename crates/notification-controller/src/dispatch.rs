@@ -22,7 +22,7 @@ use tracing::{debug, error, info};
 use crate::event::matching::involved_object_string;
 use crate::event::metadata;
 use crate::index::Index;
-use crate::provider::send::{Backoff, deliver};
+use crate::provider::send::{Backoff, deliver_plan};
 use crate::provider::{self, ProviderConfig, type_name};
 
 /// Warning reason when a notification could not be prepared or delivered.
@@ -91,6 +91,8 @@ enum DispatchError {
     Secret(String, String),
     #[error("invalid secret '{0}': {1}")]
     SecretContent(String, String),
+    #[error("failed to create commit status: {0}")]
+    CommitStatus(String),
     #[error("failed to initialize notifier for provider '{0}': {1}")]
     Payload(String, provider::PayloadError),
 }
@@ -112,7 +114,7 @@ pub struct Dispatcher {
 }
 
 struct Prepared {
-    requests: Vec<provider::OutgoingRequest>,
+    delivery: provider::Delivery,
     config: ProviderConfig,
     secrets: Vec<String>,
 }
@@ -142,7 +144,7 @@ impl Dispatcher {
         info!(alert = %alert.name_any(), namespace = alert.namespace().unwrap_or_default(), object = %object, "dispatching event");
         let this = self.clone();
         tokio::spawn(async move {
-            let result = deliver(&prepared.requests, &prepared.config, this.backoff).await;
+            let result = deliver_plan(&prepared.delivery, &prepared.config, this.backoff).await;
             let type_ = type_name(prepared.config.type_);
             match result {
                 Ok(()) => this.metrics.count(&type_, true),
@@ -197,11 +199,23 @@ impl Dispatcher {
             self.report_conflicts(alert, &combined.conflicts).await;
         }
         notification.metadata = combined.metadata;
-        let (config, secrets) = self.resolve(&provider).await?;
-        let requests = provider::requests(&notification, &config)
+        let (mut config, secrets) = self.resolve(&provider).await?;
+        config.alert = provider::AlertRef {
+            name: alert.name_any(),
+            namespace: namespace.clone(),
+            uid: alert.uid().unwrap_or_default(),
+        };
+        if provider::is_commit_status(provider.spec.type_) {
+            config.commit_status = commit_status_id(&notification, alert, &provider)?;
+        }
+        let delivery = provider::plan(&notification, &config)
             .map_err(|e| DispatchError::Payload(provider.name_any(), e))?;
+        if delivery.is_empty() {
+            debug!(provider = %provider_name, "nothing to send for this event");
+            return Ok(None);
+        }
         Ok(Some(Prepared {
-            requests,
+            delivery,
             config,
             secrets,
         }))
@@ -263,6 +277,27 @@ impl Dispatcher {
             .map_err(|(name, message)| {
                 DispatchError::SecretContent(format!("{namespace}/{name}"), message)
             })
+    }
+}
+
+/// The commit status id: `spec.commitStatusExpr` evaluated, else Flux's default.
+fn commit_status_id(
+    event: &FluxEvent,
+    alert: &Alert,
+    provider: &Provider,
+) -> Result<String, DispatchError> {
+    match provider
+        .spec
+        .commit_status_expr
+        .as_deref()
+        .filter(|e| !e.is_empty())
+    {
+        Some(expression) => crate::filter::commit_status(expression, event, alert, provider)
+            .map_err(DispatchError::CommitStatus),
+        None => Ok(provider::commit_status::default_id(
+            &provider.uid().unwrap_or_default(),
+            event,
+        )),
     }
 }
 

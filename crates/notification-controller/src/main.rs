@@ -17,8 +17,10 @@
 mod args;
 mod dispatch;
 mod event;
+mod filter;
 mod http_metrics;
 mod index;
+mod jwt;
 mod provider;
 mod receiver;
 mod run;

@@ -81,6 +81,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         client: client.clone(),
         receivers: index.receivers(),
         no_cross_namespace_refs: args.runtime.no_cross_namespace_refs,
+        http: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()?,
+        gcr_certs_url: args.gcr_certs_url.clone(),
     });
     let receiver_addr = args.receiver_addr;
     let ready = index.clone();

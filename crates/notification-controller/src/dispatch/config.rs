@@ -78,6 +78,7 @@ fn apply_secret(
     secrets: &mut Vec<String>,
     data: &SecretData,
 ) -> Result<(), String> {
+    config.secret_keys = data.keys().cloned().collect();
     if let Some(address) = text(data, "address") {
         if address.len() > MAX_ADDRESS_LENGTH {
             return Err(format!(

@@ -6,9 +6,13 @@
 //! snapshot-tested.
 
 mod alerting;
+pub mod change_request;
 mod chat;
+pub mod commit_status;
 mod generic;
+pub mod nats;
 pub mod send;
+mod services;
 mod slack;
 
 use std::collections::BTreeMap;
@@ -49,6 +53,52 @@ pub struct ProviderConfig {
     pub client_identity_pem: Option<Vec<u8>>,
     /// How long one delivery may take.
     pub timeout: Duration,
+    /// The commit status id (commit-status providers): `spec.commitStatusExpr`'s value or
+    /// Flux's default `<kind>/<name>/<provider UID prefix>`.
+    pub commit_status: String,
+    /// The Alert the event is sent for (OpenTelemetry's resource).
+    pub alert: AlertRef,
+    /// The keys of the `secretRef` Secret (NATS refuses `creds`/`nkey`).
+    pub secret_keys: Vec<String>,
+}
+
+/// Name, namespace and UID of an Alert.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertRef {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`.
+    pub namespace: String,
+    /// `metadata.uid`.
+    pub uid: String,
+}
+
+/// How a notification reaches its service.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Delivery {
+    /// Plain HTTP requests, sent in order.
+    Http(Vec<OutgoingRequest>),
+    /// List the commit's statuses, create ours unless already there.
+    CommitStatus(Box<commit_status::Plan>),
+    /// Find our comment on the change request, edit it or create it.
+    Comment(Box<change_request::Plan>),
+    /// A NATS publish.
+    Nats(nats::Publish),
+    /// Trade a Google service-account assertion for an access token, then send `then`
+    /// with it as bearer.
+    GoogleToken {
+        /// The token request.
+        token: OutgoingRequest,
+        /// The Pub/Sub publish.
+        then: OutgoingRequest,
+    },
+}
+
+impl Delivery {
+    /// Whether there is nothing to send.
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Self::Http(requests) if requests.is_empty())
+    }
 }
 
 /// The HTTP method of a request.
@@ -60,6 +110,12 @@ pub enum Method {
     /// PUT (Matrix).
     #[serde(rename = "PUT")]
     Put,
+    /// GET (commit-status lists).
+    #[serde(rename = "GET")]
+    Get,
+    /// PATCH (comment edits).
+    #[serde(rename = "PATCH")]
+    Patch,
 }
 
 /// How a response is judged.
@@ -69,6 +125,8 @@ pub enum ResponseCheck {
     Success,
     /// 2xx and a JSON body `{"ok": true}` (Slack's `chat.postMessage`).
     SlackOk,
+    /// 2xx, or 404 meaning "none yet" (Bitbucket status lookups).
+    NotFoundOk,
 }
 
 /// One HTTP request to a service.
@@ -162,7 +220,38 @@ pub fn requests(
         ProviderType::Grafana => one(alerting::grafana(event, config)),
         ProviderType::Datadog => one(alerting::datadog(event, config)),
         ProviderType::Pagerduty => alerting::pagerduty(event, config),
+        ProviderType::Zoom => one(services::zoom(event, config)),
+        ProviderType::IncidentIo => services::incidentio(event, config),
+        ProviderType::Sentry => services::sentry_requests(event, config),
+        ProviderType::Otel => services::otel(event, config),
+        ProviderType::Githubdispatch => one(commit_status::github_dispatch(event, config)),
+        ProviderType::Azureeventhub => one(services::azure_event_hub(
+            event,
+            config,
+            jiff::Timestamp::now(),
+        )),
+        ProviderType::Googlepubsub => one(services::google_pubsub(event, config, None)),
         other => Err(PayloadError::Unsupported(type_name(other))),
+    }
+}
+
+/// How to deliver `event` through the Provider: [`requests`] for HTTP services, the
+/// commit-status, NATS and Google token flows for the others.
+pub fn plan(event: &FluxEvent, config: &ProviderConfig) -> Result<Delivery, PayloadError> {
+    match config.type_ {
+        type_ if is_commit_status(type_) => Ok(commit_status::plan(event, config)?.map_or_else(
+            || Delivery::Http(Vec::new()),
+            |p| Delivery::CommitStatus(Box::new(p)),
+        )),
+        type_ if is_change_request(type_) => Ok(Delivery::Comment(Box::new(change_request::plan(
+            event, config,
+        )?))),
+        ProviderType::Nats => Ok(Delivery::Nats(nats::publish_plan(event, config)?)),
+        ProviderType::Googlepubsub if !config.token.is_empty() => Ok(Delivery::GoogleToken {
+            token: services::google_token_request(&config.token, jiff::Timestamp::now())?,
+            then: services::google_pubsub(event, config, None)?,
+        }),
+        _ => requests(event, config).map(Delivery::Http),
     }
 }
 
@@ -250,6 +339,11 @@ fn query_escape(value: &str) -> String {
         }
     }
     out
+}
+
+/// Go's `url.PathEscape`: like [`query_escape`] but space as `%20`.
+fn path_escape(value: &str) -> String {
+    query_escape(value).replace('+', "%20")
 }
 
 /// Splits a CamelCase reason into words as Flux does (`ReconciliationSucceeded` →

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use tracing::debug;
 
-use super::{Method, OutgoingRequest, ProviderConfig, ResponseCheck};
+use super::{Delivery, Method, OutgoingRequest, ProviderConfig, ResponseCheck};
 
 /// Retry schedule: `min · 2^attempt`, capped at `max`, at most `retries` retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +77,154 @@ fn client(config: &ProviderConfig) -> Result<reqwest::Client, DeliveryError> {
     builder.build().map_err(|e| invalid("client", e))
 }
 
+/// Delivers a [`Delivery`] within `config.timeout`.
+pub async fn deliver_plan(
+    delivery: &Delivery,
+    config: &ProviderConfig,
+    backoff: Backoff,
+) -> Result<(), DeliveryError> {
+    match delivery {
+        Delivery::Http(requests) => deliver(requests, config, backoff).await,
+        Delivery::Nats(message) => {
+            super::nats::publish(message, config.timeout)
+                .await
+                .map_err(|e| {
+                    DeliveryError::Failed(format!(
+                        "error publishing event to subject {}: {e}",
+                        message.subject
+                    ))
+                })
+        }
+        Delivery::CommitStatus(plan) => {
+            let client = client(config)?;
+            within(config, async {
+                let listed = fetch(&client, &plan.list, backoff).await.map_err(|e| {
+                    DeliveryError::Failed(format!("could not list commit statuses: {e}"))
+                })?;
+                let body = listed.and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok());
+                if plan.is_duplicate(body.as_ref()) {
+                    debug!("commit status already set, not posting it again");
+                    return Ok(());
+                }
+                fetch(&client, &plan.create, backoff)
+                    .await
+                    .map(drop)
+                    .map_err(|e| {
+                        DeliveryError::Failed(format!("could not create commit status: {e}"))
+                    })
+            })
+            .await
+        }
+        Delivery::Comment(plan) => {
+            let client = client(config)?;
+            within(config, comment(&client, plan, backoff)).await
+        }
+        Delivery::GoogleToken { token, then } => {
+            let client = client(config)?;
+            within(config, async {
+                let answer = fetch(&client, token, backoff).await.map_err(|e| {
+                    DeliveryError::Failed(format!("failed to get a Google access token: {e}"))
+                })?;
+                let access = answer
+                    .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
+                    .and_then(|v| {
+                        v.get("access_token")
+                            .and_then(|t| t.as_str())
+                            .map(str::to_owned)
+                    })
+                    .ok_or_else(|| {
+                        DeliveryError::Failed(
+                            "the token endpoint returned no access_token".to_owned(),
+                        )
+                    })?;
+                let publish = then
+                    .clone()
+                    .header("Authorization", format!("Bearer {access}"));
+                fetch(&client, &publish, backoff)
+                    .await
+                    .map(drop)
+                    .map_err(|e| {
+                        DeliveryError::Failed(format!("error publishing to GCP Pub/Sub topic: {e}"))
+                    })
+            })
+            .await
+        }
+    }
+}
+
+fn json_body(body: Option<String>) -> serde_json::Value {
+    body.and_then(|b| serde_json::from_str(&b).ok())
+        .unwrap_or_default()
+}
+
+async fn comment(
+    client: &reqwest::Client,
+    plan: &super::change_request::Plan,
+    backoff: Backoff,
+) -> Result<(), DeliveryError> {
+    let failed = |what: &str, e: String| DeliveryError::Failed(format!("{what}: {e}"));
+    let user = fetch(client, &plan.whoami, backoff)
+        .await
+        .map_err(|e| failed("failed to get authenticated user info", e))?;
+    let login = json_body(user)
+        .get(plan.login_field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let comments = fetch(client, &plan.list, backoff)
+        .await
+        .map_err(|e| failed("failed to list change request comments", e))?;
+    match plan.find(&login, &json_body(comments)) {
+        Some(id) => {
+            let mut update = plan.update.clone();
+            update.url = update.url.replace("{id}", &id);
+            fetch(client, &update, backoff)
+                .await
+                .map(drop)
+                .map_err(|e| failed("failed to update change request comment", e))
+        }
+        None => fetch(client, &plan.create, backoff)
+            .await
+            .map(drop)
+            .map_err(|e| failed("failed to create change request comment", e)),
+    }
+}
+
+async fn within(
+    config: &ProviderConfig,
+    work: impl Future<Output = Result<(), DeliveryError>>,
+) -> Result<(), DeliveryError> {
+    tokio::time::timeout(config.timeout, work)
+        .await
+        .unwrap_or_else(|_| Err(DeliveryError::Timeout(config.timeout, String::new())))
+}
+
+/// Sends one request with retries; the body of the successful answer (`None` on an
+/// accepted 404).
+async fn fetch(
+    client: &reqwest::Client,
+    request: &OutgoingRequest,
+    backoff: Backoff,
+) -> Result<Option<String>, String> {
+    let mut attempt = 0;
+    loop {
+        match attempt_once(client, request).await {
+            Attempt::Done(body) => return Ok(body),
+            Attempt::Fail(message) => return Err(message),
+            Attempt::Retry(message, retry_after) => {
+                if attempt >= backoff.retries {
+                    return Err(format!(
+                        "giving up after {} attempt(s): {message}",
+                        attempt + 1
+                    ));
+                }
+                tokio::time::sleep(retry_after.unwrap_or_else(|| backoff.wait(attempt))).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
 /// Sends every request in order, each with retries; the whole within `config.timeout`.
 pub async fn deliver(
     requests: &[OutgoingRequest],
@@ -101,7 +249,7 @@ pub async fn deliver(
 }
 
 enum Attempt {
-    Done,
+    Done(Option<String>),
     Retry(String, Option<Duration>),
     Fail(String),
 }
@@ -114,7 +262,7 @@ async fn send_one(
 ) -> Result<(), DeliveryError> {
     for attempt in 0..=backoff.retries {
         let message = match attempt_once(client, request).await {
-            Attempt::Done => return Ok(()),
+            Attempt::Done(_) => return Ok(()),
             Attempt::Fail(message) => return Err(DeliveryError::Failed(message)),
             Attempt::Retry(message, retry_after) => {
                 if attempt < backoff.retries {
@@ -139,6 +287,8 @@ async fn attempt_once(client: &reqwest::Client, request: &OutgoingRequest) -> At
     let method = match request.method {
         Method::Post => reqwest::Method::POST,
         Method::Put => reqwest::Method::PUT,
+        Method::Get => reqwest::Method::GET,
+        Method::Patch => reqwest::Method::PATCH,
     };
     let mut builder = client
         .request(method, &request.url)
@@ -189,6 +339,9 @@ fn judge(
             wait,
         );
     }
+    if status == StatusCode::NOT_FOUND && check == ResponseCheck::NotFoundOk {
+        return Attempt::Done(None);
+    }
     if !status.is_success() {
         let excerpt: String = body.chars().take(512).collect();
         return Attempt::Fail(format!(
@@ -204,14 +357,14 @@ fn judge(
             error: String,
         }
         return match serde_json::from_str::<SlackResponse>(body) {
-            Ok(response) if response.ok => Attempt::Done,
+            Ok(response) if response.ok => Attempt::Done(Some(body.to_owned())),
             Ok(response) => {
                 Attempt::Fail(format!("Slack responded with error: {}", response.error))
             }
             Err(e) => Attempt::Fail(format!("unable to unmarshal response body: {e}")),
         };
     }
-    Attempt::Done
+    Attempt::Done(Some(body.to_owned()))
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -267,7 +420,7 @@ mod tests {
                 ResponseCheck::SlackOk,
                 None
             ),
-            Attempt::Done
+            Attempt::Done(_)
         ));
         let Attempt::Fail(message) = judge(
             StatusCode::OK,
@@ -278,5 +431,137 @@ mod tests {
             panic!("chat.postMessage errors fail");
         };
         assert_eq!(message, "Slack responded with error: channel_not_found");
+    }
+
+    /// A loopback service answering `routes` (method + path → JSON) and recording calls.
+    async fn fake(
+        routes: Vec<(&'static str, &'static str, serde_json::Value)>,
+    ) -> (
+        String,
+        std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>,
+    ) {
+        use axum::http::{Method as HttpMethod, Uri};
+        let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded = calls.clone();
+        let app =
+            axum::Router::new().fallback(move |method: HttpMethod, uri: Uri, body: String| {
+                let recorded = recorded.clone();
+                let routes = routes.clone();
+                async move {
+                    recorded.lock().unwrap().push((
+                        method.to_string(),
+                        uri.path().to_owned(),
+                        body,
+                    ));
+                    routes
+                        .iter()
+                        .find(|(m, p, _)| *m == method.as_str() && *p == uri.path())
+                        .map_or(
+                            (
+                                axum::http::StatusCode::NOT_FOUND,
+                                axum::Json(serde_json::json!({})),
+                            ),
+                            |(_, _, v)| (axum::http::StatusCode::OK, axum::Json(v.clone())),
+                        )
+                }
+            });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, calls)
+    }
+
+    fn quick() -> Backoff {
+        Backoff {
+            min: Duration::from_millis(10),
+            max: Duration::from_millis(10),
+            retries: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn pull_request_comment_is_edited_when_found() {
+        use ferroflux_api::notification::v1beta3::ProviderType;
+        let marker = "<!-- flux-pr-comment-key:uid-1/Kustomization/apps/webapp -->";
+        let (url, calls) = fake(vec![
+            (
+                "GET",
+                "/api/v3/user",
+                serde_json::json!({"login": "flux-bot"}),
+            ),
+            (
+                "GET",
+                "/api/v3/repos/org/app/issues/7/comments",
+                serde_json::json!([{"id": 99, "user": {"login": "flux-bot"}, "body": marker}]),
+            ),
+            (
+                "PATCH",
+                "/api/v3/repos/org/app/issues/comments/99",
+                serde_json::json!({}),
+            ),
+        ])
+        .await;
+        let config = ProviderConfig {
+            type_: ProviderType::Githubpullrequestcomment,
+            uid: "uid-1".to_owned(),
+            address: format!("{url}/org/app"),
+            token: "t".to_owned(),
+            timeout: Duration::from_secs(10),
+            ..ProviderConfig::default()
+        };
+        let event = crate::event::test_event("info", &[("change_request", "7")]);
+        let delivery = super::super::plan(&event, &config).unwrap();
+        deliver_plan(&delivery, &config, quick()).await.unwrap();
+        let calls = calls.lock().unwrap().clone();
+        let methods: Vec<&str> = calls.iter().map(|(m, _, _)| m.as_str()).collect();
+        assert_eq!(methods, ["GET", "GET", "PATCH"]);
+        assert!(calls[2].2.contains(marker));
+    }
+
+    #[tokio::test]
+    async fn google_pubsub_trades_the_key_for_a_token() {
+        use ferroflux_api::notification::v1beta3::ProviderType;
+        let (url, calls) = fake(vec![
+            (
+                "POST",
+                "/token",
+                serde_json::json!({"access_token": "ya29.test", "expires_in": 3600}),
+            ),
+            (
+                "POST",
+                "/v1/projects/proj/topics/flux:publish",
+                serde_json::json!({"messageIds": ["1"]}),
+            ),
+        ])
+        .await;
+        let (pem, _) = crate::jwt::testing::rsa_pem("k");
+        let credentials = serde_json::json!({
+            "type": "service_account", "client_email": "flux@proj.iam.gserviceaccount.com",
+            "private_key": pem, "token_uri": format!("{url}/token"),
+        });
+        let config = ProviderConfig {
+            type_: ProviderType::Googlepubsub,
+            address: "proj".to_owned(),
+            channel: "flux".to_owned(),
+            token: credentials.to_string(),
+            timeout: Duration::from_secs(10),
+            ..ProviderConfig::default()
+        };
+        let event = crate::event::test_event("info", &[]);
+        let Delivery::GoogleToken { token, then } = super::super::plan(&event, &config).unwrap()
+        else {
+            panic!("a token exchange first");
+        };
+        let mut then = then;
+        then.url = format!("{url}/v1/projects/proj/topics/flux:publish");
+        deliver_plan(&Delivery::GoogleToken { token, then }, &config, quick())
+            .await
+            .unwrap();
+        let calls = calls.lock().unwrap().clone();
+        assert!(calls[0].2.starts_with(
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion="
+        ));
+        let publish: serde_json::Value = serde_json::from_str(&calls[1].2).unwrap();
+        assert!(publish["messages"][0]["data"].as_str().is_some());
     }
 }

@@ -75,19 +75,72 @@ pub fn target(
     })
 }
 
-/// Annotates every resource of the Receiver; returns the errors (the server answers 500
-/// when there are any).
+/// The data CEL filters see besides the resource: the request body (`req`, `{}` unless
+/// JSON) and, for `generic-oidc`, the token's claims (`claims`).
+#[derive(Debug, Clone, Default)]
+pub struct FilterInput {
+    /// The request body as JSON.
+    pub req: serde_json::Value,
+    /// The verified claims.
+    pub claims: Option<serde_json::Value>,
+}
+
+/// The compiled filter of one `resources[]` entry: `resourceFilter` and the entry's own
+/// `filter`, both required to be true.
+struct EntryFilter<'a> {
+    programs: Vec<cel::Program>,
+    input: &'a FilterInput,
+}
+
+impl EntryFilter<'_> {
+    fn accepts(&self, object: &serde_json::Value) -> Result<bool, String> {
+        let mut variables = vec![("res", object), ("req", &self.input.req)];
+        if let Some(claims) = &self.input.claims {
+            variables.push(("claims", claims));
+        }
+        for program in &self.programs {
+            if !crate::filter::evaluate_bool(program, &variables)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn entry_filter<'a>(
+    receiver: &Receiver,
+    entry: &ReceiverResource,
+    input: &'a FilterInput,
+) -> Result<EntryFilter<'a>, String> {
+    let programs = [
+        receiver.spec.resource_filter.as_deref(),
+        entry.filter.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|e| !e.is_empty())
+    .map(crate::filter::compile)
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(EntryFilter { programs, input })
+}
+
+/// Annotates every resource of the Receiver that its filters accept; returns the errors
+/// (the server answers 500 when there are any).
 pub async fn request_reconciliation(
     client: &Client,
     receiver: &Receiver,
     no_cross_namespace_refs: bool,
+    input: &FilterInput,
 ) -> Vec<String> {
     let receiver_namespace = receiver.namespace().unwrap_or_default();
     let mut errors = Vec::new();
     for entry in &receiver.spec.resources {
-        let result = match target(entry, &receiver_namespace, no_cross_namespace_refs) {
-            Ok(target) => annotate_entry(client, entry, &target).await,
-            Err(e) => Err(e),
+        let result = match (
+            target(entry, &receiver_namespace, no_cross_namespace_refs),
+            entry_filter(receiver, entry, input),
+        ) {
+            (Ok(target), Ok(filter)) => annotate_entry(client, entry, &target, &filter).await,
+            (Err(e), _) | (_, Err(e)) => Err(e),
         };
         if let Err(e) = result {
             error!(receiver = %receiver.name_any(), namespace = %receiver_namespace, kind = %kind_name(entry.kind), name = %entry.name, error = %e, "unable to request reconciliation");
@@ -97,15 +150,51 @@ pub async fn request_reconciliation(
     errors
 }
 
+/// Annotates `object` when the filter accepts it (Flux evaluates the filter over the
+/// object's metadata: `apiVersion`, `kind`, `metadata`).
+async fn annotate_if_accepted(
+    api: &Api<DynamicObject>,
+    target: &Target,
+    object: &kube::core::PartialObjectMeta<DynamicObject>,
+    filter: &EntryFilter<'_>,
+) -> Result<(), String> {
+    let name = object.name_any();
+    if !filter.programs.is_empty() {
+        let res = json!({
+            "apiVersion": target.resource.api_version,
+            "kind": target.resource.kind,
+            "metadata": object.metadata,
+        });
+        if !filter.accepts(&res)? {
+            info!(
+                "resource '{}/{name}.{}' NOT annotated because CEL expression returned false",
+                target.resource.kind, target.namespace
+            );
+            return Ok(());
+        }
+    }
+    annotate(api, &target.resource.kind, &name).await
+}
+
 async fn annotate_entry(
     client: &Client,
     entry: &ReceiverResource,
     target: &Target,
+    filter: &EntryFilter<'_>,
 ) -> Result<(), String> {
     let api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), &target.namespace, &target.resource);
     if entry.name != "*" {
-        return annotate(&api, &target.resource.kind, &entry.name).await;
+        if filter.programs.is_empty() {
+            return annotate(&api, &target.resource.kind, &entry.name).await;
+        }
+        let object = api.get_metadata(&entry.name).await.map_err(|e| {
+            format!(
+                "unable to read {} \"{}/{}\" error: {e}",
+                target.resource.kind, target.namespace, entry.name
+            )
+        })?;
+        return annotate_if_accepted(&api, target, &object, filter).await;
     }
     let Some(labels) = entry.match_labels.as_ref() else {
         return Err("matchLabels field not set when using wildcard '*' as name".to_owned());
@@ -127,8 +216,8 @@ async fn annotate_entry(
     if objects.items.is_empty() {
         error!(kind = %target.resource.kind, namespace = %target.namespace, selector, "no resources found with matching labels");
     }
-    for object in objects.items {
-        annotate(&api, &target.resource.kind, &object.name_any()).await?;
+    for object in &objects.items {
+        annotate_if_accepted(&api, target, object, filter).await?;
     }
     Ok(())
 }

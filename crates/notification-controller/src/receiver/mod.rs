@@ -1,6 +1,7 @@
 //! Receivers: webhooks in, reconcile requests out.
 
 pub mod annotate;
+pub mod oidc;
 pub mod reconciler;
 pub mod server;
 pub mod validate;

@@ -27,6 +27,9 @@ pub enum ReceiverError {
     /// The spec is invalid or asks for something not implemented; stalls.
     #[error("{TERMINAL_PREFIX}: {0}")]
     Invalid(String),
+    /// A CEL expression does not compile; stalls.
+    #[error("{TERMINAL_PREFIX}: {0}")]
+    InvalidCel(String),
 }
 
 impl ReconcileError for ReceiverError {
@@ -34,64 +37,76 @@ impl ReconcileError for ReceiverError {
         match self {
             Self::TokenNotFound(_) => TOKEN_NOT_FOUND_REASON,
             Self::Invalid(_) => VALIDATION_FAILED_REASON,
+            Self::InvalidCel(_) => INVALID_CEL_EXPRESSION_REASON,
         }
     }
 
     fn disposition(&self) -> Disposition {
         match self {
             Self::TokenNotFound(_) => Disposition::Retry,
-            Self::Invalid(_) => Disposition::Stalled,
+            Self::Invalid(_) | Self::InvalidCel(_) => Disposition::Stalled,
         }
     }
 }
 
-/// Checks what the API server's CEL rules check, and refuses what this controller does
-/// not implement rather than ignoring it.
-pub fn validate_spec(spec: &ReceiverSpec) -> Result<(), String> {
-    if spec
-        .resource_filter
-        .as_deref()
-        .is_some_and(|f| !f.is_empty())
-    {
-        return Err("spec.resourceFilter: CEL expressions are not supported by this notification-controller; remove the field (or select resources with matchLabels)".to_owned());
+/// Stalled: a CEL expression does not compile.
+pub const INVALID_CEL_EXPRESSION_REASON: &str = "InvalidCELExpression";
+
+/// Checks the CEL expressions (Flux's `InvalidCELExpression`) and what the API server's
+/// rules check for OIDC providers (`ValidationFailed`).
+pub fn validate_spec(spec: &ReceiverSpec) -> Result<(), ReceiverError> {
+    let cel = ReceiverError::InvalidCel;
+    if let Some(filter) = spec.resource_filter.as_deref().filter(|f| !f.is_empty()) {
+        crate::filter::compile(filter)
+            .map_err(|e| cel(format!("invalid resourceFilter expression: {e}")))?;
     }
-    if let Some(index) = spec
-        .resources
-        .iter()
-        .position(|r| r.filter.as_deref().is_some_and(|f| !f.is_empty()))
-    {
-        return Err(format!(
-            "spec.resources[{index}].filter: CEL expressions are not supported by this notification-controller; remove the field (or select resources with matchLabels)"
+    for (index, resource) in spec.resources.iter().enumerate() {
+        if let Some(filter) = resource.filter.as_deref().filter(|f| !f.is_empty()) {
+            crate::filter::compile(filter).map_err(|e| {
+                cel(format!(
+                    "invalid filter expression for resources[{index}] (kind={:?}, name={:?}): {e}",
+                    crate::event::matching::kind_name(resource.kind),
+                    resource.name
+                ))
+            })?;
+        }
+    }
+    let invalid = ReceiverError::Invalid;
+    let oidc = spec.type_ == ReceiverType::GenericOidc;
+    let providers = spec.oidc_providers.as_deref().unwrap_or_default();
+    if oidc && providers.is_empty() {
+        return Err(invalid(
+            "generic-oidc receiver requires at least one oidcProvider".to_owned(),
         ));
     }
-    let oidc = spec.type_ == ReceiverType::GenericOidc;
-    let providers = spec.oidc_providers.as_ref().is_some_and(|p| !p.is_empty());
-    if oidc && !providers {
-        return Err("generic-oidc receiver requires at least one oidcProvider".to_owned());
-    }
-    if !oidc && providers {
-        return Err("oidcProviders can only be set when type is generic-oidc".to_owned());
+    if !oidc && !providers.is_empty() {
+        return Err(invalid(
+            "oidcProviders can only be set when type is generic-oidc".to_owned(),
+        ));
     }
     if oidc && spec.secret_ref.is_some() {
-        return Err("secretRef cannot be set when type is generic-oidc".to_owned());
-    }
-    if !oidc && spec.secret_ref.is_none() {
-        return Err("secretRef is required when type is not generic-oidc".to_owned());
-    }
-    if matches!(spec.type_, ReceiverType::GenericOidc | ReceiverType::Gcr) {
-        return Err(format!(
-            "receiver type '{}' (OIDC token verification) is not supported by this notification-controller",
-            if oidc { "generic-oidc" } else { "gcr" }
+        return Err(invalid(
+            "secretRef cannot be set when type is generic-oidc".to_owned(),
         ));
     }
+    if !oidc && spec.secret_ref.is_none() {
+        return Err(invalid(
+            "secretRef is required when type is not generic-oidc".to_owned(),
+        ));
+    }
+    super::oidc::validate_providers(providers).map_err(invalid)?;
+    super::oidc::compile_providers(providers).map_err(cel)?;
     Ok(())
 }
 
-/// Reads the Receiver's token (`secretRef` key `token`).
-pub async fn read_token(client: &Client, receiver: &Receiver) -> Result<String, String> {
+/// Reads the Receiver's `secretRef` Secret (empty without one).
+pub async fn read_secret(
+    client: &Client,
+    receiver: &Receiver,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
     let namespace = receiver.namespace().unwrap_or_default();
     let Some(reference) = &receiver.spec.secret_ref else {
-        return Ok(String::new());
+        return Ok(std::collections::BTreeMap::new());
     };
     let key = format!("{namespace}/{}", reference.name);
     let api: Api<Secret> = Api::namespaced(client.clone(), &namespace);
@@ -102,12 +117,26 @@ pub async fn read_token(client: &Client, receiver: &Receiver) -> Result<String, 
         };
         format!("unable to read token from secret '{key}' error: {detail}")
     })?;
-    secret
+    let data: std::collections::BTreeMap<String, String> = secret
         .data
         .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
+        .collect();
+    if !data.contains_key("token") {
+        return Err(format!(
+            "invalid '{key}' secret data: required fields 'token'"
+        ));
+    }
+    Ok(data)
+}
+
+/// Reads the Receiver's token (`secretRef` key `token`; empty for `generic-oidc`).
+pub async fn read_token(client: &Client, receiver: &Receiver) -> Result<String, String> {
+    Ok(read_secret(client, receiver)
+        .await?
         .remove("token")
-        .map(|token| String::from_utf8_lossy(&token.0).into_owned())
-        .ok_or_else(|| format!("invalid '{key}' secret data: required fields 'token'"))
+        .unwrap_or_default())
 }
 
 /// The Receiver reconciler.
@@ -122,7 +151,7 @@ impl Reconciler<Receiver> for ReceiverReconciler {
         receiver: &Receiver,
         status: &mut ReceiverStatus,
     ) -> Result<Outcome, ReceiverError> {
-        validate_spec(&receiver.spec).map_err(ReceiverError::Invalid)?;
+        validate_spec(&receiver.spec)?;
         let token = match read_token(&context.client, receiver).await {
             Ok(token) => token,
             Err(message) => {
@@ -179,6 +208,11 @@ mod tests {
         }
     }
 
+    fn message(spec: &ReceiverSpec) -> (String, String) {
+        let error = validate_spec(spec).unwrap_err();
+        (error.reason().to_owned(), error.to_string())
+    }
+
     #[test]
     fn supported_specs_pass() {
         for type_ in [
@@ -186,51 +220,60 @@ mod tests {
             ReceiverType::Gitlab,
             ReceiverType::Generic,
             ReceiverType::GenericHmac,
+            ReceiverType::Gcr,
         ] {
-            assert_eq!(validate_spec(&spec(type_)), Ok(()));
+            assert!(validate_spec(&spec(type_)).is_ok());
         }
+        let mut filtered = spec(ReceiverType::Github);
+        filtered.resource_filter = Some("res.metadata.name == 'app'".to_owned());
+        filtered.resources[0].filter = Some("req.ref == 'refs/heads/main'".to_owned());
+        assert!(validate_spec(&filtered).is_ok());
     }
 
     #[test]
-    fn cel_filters_are_refused_not_ignored() {
+    fn invalid_cel_filters_stall() {
         let mut with_filter = spec(ReceiverType::Github);
-        with_filter.resource_filter = Some("res.metadata.name == 'app'".to_owned());
-        assert!(
-            validate_spec(&with_filter)
-                .unwrap_err()
-                .contains("spec.resourceFilter")
-        );
+        with_filter.resource_filter = Some("res.metadata.name ==".to_owned());
+        let (reason, text) = message(&with_filter);
+        assert_eq!(reason, INVALID_CEL_EXPRESSION_REASON);
+        assert!(text.contains("invalid resourceFilter expression"), "{text}");
         let mut per_resource = spec(ReceiverType::Github);
-        per_resource.resources[0].filter = Some("true".to_owned());
+        per_resource.resources[0].filter = Some("(".to_owned());
+        let (_, text) = message(&per_resource);
         assert!(
-            validate_spec(&per_resource)
-                .unwrap_err()
-                .contains("resources[0].filter")
+            text.contains("resources[0] (kind=\"GitRepository\", name=\"app\")"),
+            "{text}"
         );
     }
 
     #[test]
     fn oidc_rules() {
         let mut oidc = spec(ReceiverType::GenericOidc);
-        assert!(
-            validate_spec(&oidc)
-                .unwrap_err()
-                .contains("at least one oidcProvider")
-        );
+        assert!(message(&oidc).1.contains("at least one oidcProvider"));
         oidc.oidc_providers = Some(vec![OIDCProvider::default()]);
-        assert!(
-            validate_spec(&oidc)
-                .unwrap_err()
-                .contains("secretRef cannot be set")
-        );
+        assert!(message(&oidc).1.contains("secretRef cannot be set"));
         oidc.secret_ref = None;
-        assert!(validate_spec(&oidc).unwrap_err().contains("not supported"));
+        assert!(message(&oidc).1.contains("issuerURL is required"));
+        oidc.oidc_providers = Some(vec![OIDCProvider {
+            issuer_url: "https://issuer.example".to_owned(),
+            ..OIDCProvider::default()
+        }]);
+        assert!(
+            message(&oidc)
+                .1
+                .contains("at least one validation is required")
+        );
+        oidc.oidc_providers.as_mut().unwrap()[0].validations =
+            vec![ferroflux_api::notification::v1::OIDCValidation {
+                expression: "claims.sub ==".to_owned(),
+                message: "m".to_owned(),
+            }];
+        assert_eq!(message(&oidc).0, INVALID_CEL_EXPRESSION_REASON);
+        oidc.oidc_providers.as_mut().unwrap()[0].validations[0].expression =
+            "claims.sub == 'ci'".to_owned();
+        assert!(validate_spec(&oidc).is_ok());
         let mut missing_secret = spec(ReceiverType::Github);
         missing_secret.secret_ref = None;
-        assert!(
-            validate_spec(&missing_secret)
-                .unwrap_err()
-                .contains("secretRef is required")
-        );
+        assert!(message(&missing_secret).1.contains("secretRef is required"));
     }
 }

@@ -175,7 +175,7 @@ pub fn validate(
             Ok(Verdict::Reconcile)
         }
         ReceiverType::Gcr | ReceiverType::GenericOidc => Err(format!(
-            "receiver type {type_:?} is not supported by this notification-controller"
+            "receiver type {type_:?} is verified with OIDC tokens (receiver::oidc)"
         )),
     }
 }

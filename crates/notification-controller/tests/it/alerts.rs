@@ -251,7 +251,7 @@ async fn configuration_problems_become_warnings_on_the_alert() {
             "apiVersion": "notification.toolkit.fluxcd.io/v1beta3",
             "kind": "Provider",
             "metadata": {"name": "sentry"},
-            "spec": {"type": "sentry", "address": "https://key@sentry.example.com/1"},
+            "spec": {"type": "sentry"},
         }))
         .await;
     harness
@@ -276,11 +276,12 @@ async fn configuration_problems_become_warnings_on_the_alert() {
         missing.contains("failed to get secret") && missing.contains("missing"),
         "{missing}"
     );
-    let unsupported = harness
+    let invalid = harness
         .wait_event("needs-sentry", "NotificationDispatchFailed")
         .await;
     assert!(
-        unsupported.contains("provider type 'sentry' is not supported"),
-        "{unsupported}"
+        invalid
+            .contains("failed to initialize notifier for provider 'sentry': DSN cannot be empty"),
+        "{invalid}"
     );
 }

@@ -6,5 +6,6 @@ mod harness;
 mod sink;
 
 mod alerts;
+mod providers;
 mod receivers;
 mod servers;
