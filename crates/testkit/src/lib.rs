@@ -17,6 +17,9 @@ use tokio::sync::OnceCell;
 
 pub mod controller;
 pub mod git_server;
+pub mod helm_repo;
+pub mod registry;
+pub mod s3;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

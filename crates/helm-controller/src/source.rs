@@ -1,0 +1,317 @@
+//! The HelmRelease's chart source: the HelmChart it owns (`spec.chart`) or the object of
+//! `spec.chartRef`; its artifact; the download (digest-verified) and loading of the chart.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ferroflux_api::helm::v2::{ChartRefKind, HelmRelease};
+use ferroflux_api::meta::Artifact;
+use ferroflux_api::source::v1::{ExternalArtifact, HelmChart, OCIRepository};
+use ferroflux_artifact::{FetchError, FetchOptions, Fetcher};
+use ferroflux_runtime::FluxObject;
+use ferroflux_runtime::conditions;
+use kube::api::{Patch, PatchParams};
+use kube::{Api, Client, ResourceExt};
+use serde_json::json;
+
+use crate::error::HelmError;
+
+/// The field manager of everything the controller writes.
+pub const MANAGER: &str = "helm-controller";
+/// Label naming the HelmRelease that owns an object.
+pub const NAME_LABEL: &str = "helm.toolkit.fluxcd.io/name";
+/// Label naming the namespace of the HelmRelease that owns an object.
+pub const NAMESPACE_LABEL: &str = "helm.toolkit.fluxcd.io/namespace";
+
+/// Settings of source access.
+#[derive(Clone, Debug)]
+pub struct SourceSettings {
+    /// Refuse sources in other namespaces.
+    pub no_cross_namespace_refs: bool,
+    /// Accept ExternalArtifact chart references.
+    pub external_artifacts: bool,
+    /// How long to wait for a source that is not ready.
+    pub requeue_dependency: Duration,
+    /// Artifact download retries.
+    pub http_retry: u32,
+}
+
+/// A usable chart source.
+pub struct Source {
+    /// `Kind/namespace/name`, for messages.
+    pub display: String,
+    /// Its artifact.
+    pub artifact: Artifact,
+    /// Whether it is an OCIRepository (digest tracking).
+    pub oci: bool,
+}
+
+/// The HelmChart name Flux generates: `<namespace>-<name>`.
+pub fn helm_chart_name(object: &HelmRelease) -> String {
+    format!(
+        "{}-{}",
+        object.namespace().unwrap_or_default(),
+        object.name_any()
+    )
+}
+
+/// Creates or updates the HelmChart of `spec.chart` (server-side apply); returns
+/// `<namespace>/<name>` and the change (`created`/`configured`/`None`).
+pub async fn ensure_helm_chart(
+    client: &Client,
+    object: &HelmRelease,
+) -> Result<Option<(String, Option<&'static str>)>, HelmError> {
+    let Some(template) = &object.spec.chart else {
+        return Ok(None);
+    };
+    let own_namespace = object.namespace().unwrap_or_default();
+    let namespace = template
+        .spec
+        .source_ref
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| own_namespace.clone());
+    let name = helm_chart_name(object);
+    let mut labels = template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
+    labels.insert(NAME_LABEL.to_owned(), object.name_any());
+    labels.insert(NAMESPACE_LABEL.to_owned(), own_namespace);
+    let annotations = template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.annotations.clone())
+        .unwrap_or_default();
+    let spec = &template.spec;
+    let mut chart_spec = json!({
+        "chart": spec.chart,
+        "version": spec.version.clone().unwrap_or_else(|| "*".to_owned()),
+        "sourceRef": {"kind": spec.source_ref.kind, "name": spec.source_ref.name},
+        "interval": spec.interval.clone().unwrap_or_else(|| object.spec.interval.clone()),
+        "reconcileStrategy": spec.reconcile_strategy.unwrap_or_default(),
+    });
+    if let Some(files) = &spec.values_files {
+        chart_spec["valuesFiles"] = json!(files);
+    }
+    if let Some(ignore) = spec.ignore_missing_values_files {
+        chart_spec["ignoreMissingValuesFiles"] = json!(ignore);
+    }
+    if let Some(verify) = &spec.verify {
+        chart_spec["verify"] = json!(verify);
+    }
+    let body = json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "HelmChart",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels, "annotations": annotations},
+        "spec": chart_spec,
+    });
+    let api: Api<HelmChart> = Api::namespaced(client.clone(), &namespace);
+    let before = api.get_opt(&name).await?;
+    let after = api
+        .patch(
+            &name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(body),
+        )
+        .await?;
+    let change = match before {
+        None => Some("created"),
+        Some(before)
+            if before.spec != after.spec || before.metadata.labels != after.metadata.labels =>
+        {
+            Some("configured")
+        }
+        Some(_) => None,
+    };
+    Ok(Some((format!("{namespace}/{name}"), change)))
+}
+
+/// Deletes the HelmChart recorded in `status.helmChart`, if any.
+pub async fn delete_helm_chart(client: &Client, reference: Option<&str>) -> Result<(), HelmError> {
+    let Some((namespace, name)) = reference.and_then(|r| r.split_once('/')) else {
+        return Ok(());
+    };
+    let api: Api<HelmChart> = Api::namespaced(client.clone(), namespace);
+    match api.delete(name, &kube::api::DeleteParams::default()).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Looks up the chart source and checks it is usable.
+pub async fn resolve(
+    client: &Client,
+    object: &HelmRelease,
+    settings: &SourceSettings,
+) -> Result<Source, HelmError> {
+    let own_namespace = object.namespace().unwrap_or_default();
+    let (kind, namespace, name) = if let Some(template) = &object.spec.chart {
+        let namespace = template
+            .spec
+            .source_ref
+            .namespace
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| own_namespace.clone());
+        (ChartRefKind::HelmChart, namespace, helm_chart_name(object))
+    } else if let Some(reference) = &object.spec.chart_ref {
+        let namespace = reference
+            .namespace
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| own_namespace.clone());
+        (reference.kind, namespace, reference.name.clone())
+    } else {
+        return Err(HelmError::InvalidSpec(
+            "either chart or chartRef must be set".to_owned(),
+        ));
+    };
+    let kind_name = match kind {
+        ChartRefKind::HelmChart => "HelmChart",
+        ChartRefKind::OciRepository => "OCIRepository",
+        ChartRefKind::ExternalArtifact => "ExternalArtifact",
+    };
+    let display = format!("{kind_name}/{namespace}/{name}");
+    if object.spec.chart_ref.is_some()
+        && settings.no_cross_namespace_refs
+        && namespace != own_namespace
+    {
+        return Err(HelmError::AccessDenied(format!(
+            "can't access '{display}', cross-namespace references have been blocked"
+        )));
+    }
+    if kind == ChartRefKind::ExternalArtifact && !settings.external_artifacts {
+        return Err(HelmError::AccessDenied(format!(
+            "can't access '{display}', the ExternalArtifact feature gate is disabled"
+        )));
+    }
+    let not_ready = |why: String| {
+        HelmError::SourceNotReady(
+            format!("{kind_name} '{namespace}/{name}' is not ready: {why}"),
+            settings.requeue_dependency,
+        )
+    };
+    let found = match kind {
+        ChartRefKind::HelmChart => {
+            usable::<HelmChart>(client, &namespace, &name, |o| {
+                o.status.as_ref().and_then(|s| s.artifact.clone())
+            })
+            .await?
+        }
+        ChartRefKind::OciRepository => {
+            usable::<OCIRepository>(client, &namespace, &name, |o| {
+                o.status.as_ref().and_then(|s| s.artifact.clone())
+            })
+            .await?
+        }
+        ChartRefKind::ExternalArtifact => {
+            let api: Api<ExternalArtifact> = Api::namespaced(client.clone(), &namespace);
+            match api.get_opt(&name).await? {
+                None => Usable::Missing,
+                Some(found) => found.status.and_then(|s| s.artifact).map_or_else(
+                    || Usable::NotReady("does not have an artifact".to_owned()),
+                    Usable::Ready,
+                ),
+            }
+        }
+    };
+    match found {
+        Usable::Missing => Err(not_ready("not found".to_owned())),
+        Usable::NotReady(why) => Err(not_ready(why)),
+        Usable::Ready(artifact) => Ok(Source {
+            display,
+            artifact,
+            oci: kind == ChartRefKind::OciRepository,
+        }),
+    }
+}
+
+enum Usable {
+    Missing,
+    NotReady(String),
+    Ready(Artifact),
+}
+
+/// Flux's rule: observedGeneration current, not Stalled, and an artifact (an older one of
+/// a failing source is still used).
+async fn usable<K>(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    artifact: impl Fn(&K) -> Option<Artifact>,
+) -> Result<Usable, HelmError>
+where
+    K: FluxObject + kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    let Some(found) = api.get_opt(name).await? else {
+        return Ok(Usable::Missing);
+    };
+    let status = found.status();
+    let observed = status.and_then(ferroflux_runtime::FluxStatus::observed_generation);
+    if observed != found.meta().generation {
+        return Ok(Usable::NotReady(
+            "latest generation of object has not been reconciled".to_owned(),
+        ));
+    }
+    let list = status
+        .map(ferroflux_runtime::FluxStatus::conditions)
+        .unwrap_or_default();
+    if let Some(stalled) = conditions::get(list, "Stalled")
+        .filter(|c| c.status == ferroflux_api::meta::ConditionStatus::True)
+    {
+        return Ok(Usable::NotReady(stalled.message.clone()));
+    }
+    match artifact(&found) {
+        Some(artifact) => Ok(Usable::Ready(artifact)),
+        None => Ok(Usable::NotReady("does not have an artifact".to_owned())),
+    }
+}
+
+/// Downloads the chart archive (digest-verified) and loads it.
+pub async fn load_chart(
+    source: &Source,
+    dir: &Path,
+    settings: &SourceSettings,
+) -> Result<ferroflux_helm::Chart, HelmError> {
+    let fetcher = Fetcher::new(FetchOptions {
+        retries: settings.http_retry,
+        backoff_min: Duration::from_secs(1),
+        backoff_max: Duration::from_secs(10),
+        ..FetchOptions::default()
+    })
+    .map_err(|e| HelmError::Artifact {
+        message: e.to_string(),
+        retry_after: None,
+    })?;
+    let file = dir.join("chart.tgz");
+    match fetcher
+        .download(&source.artifact.url, &source.artifact.digest, &file)
+        .await
+    {
+        Ok(_) => {}
+        Err(FetchError::NotFound { .. }) => {
+            return Err(HelmError::Artifact {
+                message: format!(
+                    "Source is not ready, artifact not found, retrying in {}",
+                    ferroflux_runtime::duration::format(settings.requeue_dependency)
+                ),
+                retry_after: Some(settings.requeue_dependency),
+            });
+        }
+        Err(e) => {
+            return Err(HelmError::Artifact {
+                message: format!("failed to download artifact: {e}"),
+                retry_after: None,
+            });
+        }
+    }
+    ferroflux_helm::loader::load(&file).map_err(|e| HelmError::Artifact {
+        message: format!("failed to load chart: {e}"),
+        retry_after: None,
+    })
+}
