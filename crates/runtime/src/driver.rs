@@ -180,19 +180,27 @@ where
     }
 
     let started = Instant::now();
-    let previous = object.status().cloned().unwrap_or_default();
-    let mut status = previous.clone();
+    let mut status = object.status().cloned().unwrap_or_default();
+    // A new attempt is not stalled: a leftover Stalled condition would otherwise win the
+    // Ready summary of a reconciler that now succeeds. finish() sets it again if needed.
+    Conditions::new(
+        status.conditions_mut(),
+        object.meta().generation.unwrap_or_default(),
+        context.clock.as_ref(),
+    )
+    .delete(types::STALLED);
     let result = reconciler.reconcile(&context, object, &mut status).await;
     let action = finish(object, &context, &mut status, result).await;
-    if status != previous {
-        context
-            .patch_status(object, &status)
-            .await
-            .map_err(|source| DriverError::Kube {
-                action: "patching status",
-                source,
-            })?;
-    }
+    // Always written, even when equal to the status read at the start: the reconciler may
+    // have published progress (Reconciling, Ready=Unknown) in between, and an unchanged
+    // server-side apply is a no-op for the API server.
+    context
+        .patch_status(object, &status)
+        .await
+        .map_err(|source| DriverError::Kube {
+            action: "patching status",
+            source,
+        })?;
     context.metrics.observe_reconcile(
         K::kind(&()).as_ref(),
         &object.name_any(),

@@ -8,6 +8,7 @@
 //! [`error::Disposition`], records [`events`] and [`metrics`], and patches the status.
 
 pub mod bootstrap;
+pub mod cel;
 pub mod clock;
 pub mod conditions;
 pub mod driver;
