@@ -37,6 +37,25 @@ pub struct Args {
     /// How many artifacts per object are kept at most.
     #[arg(long, default_value_t = 2)]
     pub artifact_retention_records: usize,
+    /// The largest Helm repository index accepted, in bytes.
+    #[arg(long, default_value_t = 50 << 20)]
+    pub helm_index_max_size: u64,
+    /// The largest Helm chart accepted, in bytes.
+    #[arg(long, default_value_t = 10 << 20)]
+    pub helm_chart_max_size: u64,
+    /// The largest single file in a Helm chart, in bytes.
+    #[arg(long, default_value_t = 5 << 20)]
+    pub helm_chart_file_max_size: u64,
+    /// How many Helm indexes are cached in memory (0 disables the cache; ferroflux reads
+    /// the stored index per chart instead and accepts the flag for compatibility).
+    #[arg(long, default_value_t = 0)]
+    pub helm_cache_max_size: u64,
+    /// How long a cached Helm index lives (accepted for compatibility).
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub helm_cache_ttl: Duration,
+    /// How often the Helm index cache is purged (accepted for compatibility).
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    pub helm_cache_purge_interval: Duration,
 }
 
 impl Args {

@@ -7,8 +7,11 @@
 //! → status (`artifact`, conditions) and events.
 
 mod args;
+mod bucket;
 mod error;
 mod git;
+mod helm;
+mod oci;
 mod run;
 mod storage;
 

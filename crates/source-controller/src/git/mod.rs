@@ -6,3 +6,4 @@ pub mod known_hosts;
 pub mod reconciler;
 pub mod tls;
 pub mod verify;
+

@@ -2,8 +2,15 @@
 //! Each test runs the `source-controller` binary restricted to its own namespace.
 
 mod harness;
+mod helm_harness;
 
 mod git_auth;
 mod git_basics;
 mod git_failures;
 mod git_verify;
+mod bucket_basics;
+mod oci_basics;
+mod oci_failures;
+mod oci_support;
+mod helm_chart;
+mod helm_repository;
