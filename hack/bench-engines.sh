@@ -9,7 +9,7 @@ RUNS=${1:-5}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 FERROFLUX=$TARGET/release/ferroflux
-HELM=${FERROFLUX_HELM:-$(ls "$HOME"/.cache/ferroflux/tools/helm-*/helm 2>/dev/null | head -1 || true)}
+HELM=${FERROFLUX_HELM:-$(hack/build-helm.sh 2>/dev/null || true)}
 [ -x "$FERROFLUX" ] || { echo "build first: cargo build --release -p ferroflux-cli" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT

@@ -74,6 +74,12 @@ pub enum ParamType {
     Float64,
     /// `string`
     String,
+    /// `uint32` (Sprig's `derivePassword` counter); passed on as an `int`.
+    Uint32,
+    /// `[]interface {}`; `nil` is its zero value.
+    InterfaceSlice,
+    /// A host struct type by its Go name (Sprig's `sprig.certificate`).
+    Named(&'static str),
 }
 
 impl ParamType {
@@ -86,7 +92,15 @@ impl ParamType {
             ParamType::Int64 => "int64",
             ParamType::Float64 => "float64",
             ParamType::String => "string",
+            ParamType::Uint32 => "uint32",
+            ParamType::InterfaceSlice => "[]interface {}",
+            ParamType::Named(name) => name,
         }
+    }
+
+    /// Whether Go's `canBeNil` holds: a `nil` argument is the type's zero value.
+    pub fn can_be_nil(self) -> bool {
+        matches!(self, ParamType::Any | ParamType::InterfaceSlice)
     }
 
     /// Whether a value of this dynamic type can be passed as is.
@@ -99,7 +113,13 @@ impl ParamType {
                 | (ParamType::Int64, Value::Int64(_))
                 | (ParamType::Float64, Value::Float(_))
                 | (ParamType::String, Value::String(_))
-        )
+        ) || match (self, value) {
+            (ParamType::InterfaceSlice, Value::Slice(slice)) => {
+                slice.elem == crate::value::ElemType::Interface
+            }
+            (ParamType::Named(name), Value::Object(object)) => object.type_name() == name,
+            _ => false,
+        }
     }
 }
 

@@ -161,12 +161,24 @@ impl Template {
     /// Parses `text` as template `name` of this set, like Go's `t.New(name).Parse(text)`.
     /// A later non-empty definition replaces an earlier one; an empty one never does.
     pub fn parse_named(&mut self, name: &str, text: &str) -> Result<(), Error> {
+        self.parse_trees(name, text, false)
+    }
+
+    /// Go's `t.New(name).Parse(text)` followed by executing that new template: the main
+    /// tree `name` is always replaced, even by an empty one (Go keeps the old definition
+    /// in the set but executes the new, empty template). Helm's `tpl` relies on this.
+    pub fn parse_new(&mut self, name: &str, text: &str) -> Result<(), Error> {
+        self.parse_trees(name, text, true)
+    }
+
+    fn parse_trees(&mut self, name: &str, text: &str, replace_main: bool) -> Result<(), Error> {
         let has_function = |f: &str| self.funcs.contains_key(f) || Builtin::lookup(f).is_some();
         let options = lex_options(&self.left_delim, &self.right_delim, &has_function);
         let trees = parse(name, text, &options, &has_function).map_err(|e| Error::Parse(e.0))?;
         let text: Arc<str> = Arc::from(text);
         for (tree_name, root) in trees {
-            if self.trees.contains_key(&tree_name) && is_empty_tree(&root) {
+            let keep_main = replace_main && tree_name == name;
+            if !keep_main && self.trees.contains_key(&tree_name) && is_empty_tree(&root) {
                 continue;
             }
             let tree = Tree {

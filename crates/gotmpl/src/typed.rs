@@ -15,6 +15,7 @@ impl<'a> State<'a> {
         self.at(At::Arg(arg));
         let name = param.go_name();
         let constant = match arg {
+            Arg::Nil { .. } if param.can_be_nil() => return Ok(Value::Nil),
             Arg::Nil { .. } => return self.error(format!("cannot assign nil to {name}")),
             Arg::Bool { value, .. } => (param == ParamType::Bool).then_some(Value::Bool(*value)),
             Arg::String { text, .. } => {
@@ -24,6 +25,10 @@ impl<'a> State<'a> {
                 ParamType::Int => number.int.map(Value::Int),
                 ParamType::Int64 => number.int.map(Value::Int64),
                 ParamType::Float64 => number.float.map(Value::Float),
+                ParamType::Uint32 => number
+                    .int
+                    .filter(|n| u32::try_from(*n).is_ok())
+                    .map(Value::Int),
                 _ => None,
             },
             _ => {
@@ -36,7 +41,11 @@ impl<'a> State<'a> {
         }
         let expected = match param {
             ParamType::Int | ParamType::Int64 => "integer",
+            ParamType::Uint32 => "unsigned integer",
             ParamType::Float64 => "float",
+            ParamType::InterfaceSlice | ParamType::Named(_) => {
+                return self.error(format!("can't handle {arg} for arg of type {name}"));
+            }
             other => other.go_name(),
         };
         self.error(format!("expected {expected}; found {arg}"))
@@ -46,7 +55,7 @@ impl<'a> State<'a> {
     pub fn validate_typed(&self, value: Val, param: ParamType) -> Result<Value> {
         let name = param.go_name();
         match value.value {
-            None if param == ParamType::Any => Ok(Value::Nil),
+            None if param.can_be_nil() => Ok(Value::Nil),
             None => self.error(format!("invalid value; expected {name}")),
             Some(inner)
                 if param.accepts(&inner) && !(inner.is_nil() && param != ParamType::Any) =>

@@ -175,7 +175,7 @@ fn tpl() -> Function {
         let mut set = context.template().clone();
         set.set_missing_key(MissingKey::Zero);
         let name = set.name().to_owned();
-        set.parse_named(&name, text).map_err(|e| {
+        set.parse_new(&name, text).map_err(|e| {
             FuncError::new(format!(
                 "cannot parse template {}: {e}",
                 ferroflux_gotmpl::format::quote(text, false)

@@ -62,7 +62,7 @@ pub const DEFAULT_API_VERSIONS: &[&str] = &[
     "apiextensions.k8s.io/v1",
 ];
 
-/// A parsed Kubernetes version (`v1.20.0`, major `1`, minor `20`).
+/// A parsed Kubernetes version (`v1.34.0`, major `1`, minor `34`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KubeVersion {
     /// `v` + major.minor.patch
@@ -73,12 +73,14 @@ pub struct KubeVersion {
     pub minor: String,
 }
 
+/// The version a released helm v3.19 reports without `--kube-version`: its Makefile links
+/// `chartutil.k8sVersionMajor/Minor` from the client-go module (v0.34 -> 1.34).
 impl Default for KubeVersion {
     fn default() -> Self {
         KubeVersion {
-            version: "v1.20.0".to_owned(),
+            version: "v1.34.0".to_owned(),
             major: "1".to_owned(),
-            minor: "20".to_owned(),
+            minor: "34".to_owned(),
         }
     }
 }

@@ -138,7 +138,7 @@ impl Object for ChartObject {
 /// `.Capabilities`.
 #[derive(Debug)]
 pub struct Capabilities {
-    /// `v1.20.0`
+    /// `v1.34.0`
     pub kube_version: String,
     /// `1`
     pub major: String,
@@ -229,6 +229,9 @@ impl Object for VersionSet {
     }
 }
 
+/// The commit of the helm v3.19.0 tag, which a release build links in.
+const HELM_GIT_COMMIT: &str = "3d8990f0836691f0229297773f3524598f46bda6";
+
 #[derive(Debug)]
 struct HelmVersion(String);
 
@@ -247,8 +250,8 @@ impl Object for HelmVersion {
     fn fields(&self) -> Vec<(String, Value)> {
         vec![
             ("Version".to_owned(), Value::from(self.0.as_str())),
-            ("GitCommit".to_owned(), Value::from("")),
-            ("GitTreeState".to_owned(), Value::from("")),
+            ("GitCommit".to_owned(), Value::from(HELM_GIT_COMMIT)),
+            ("GitTreeState".to_owned(), Value::from("clean")),
             ("GoVersion".to_owned(), Value::from("go1.26.8")),
         ]
     }

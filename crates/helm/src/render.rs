@@ -126,7 +126,7 @@ fn top_level(
         major: options.kube_version.major.clone(),
         minor: options.kube_version.minor.clone(),
         api_versions,
-        helm_version: "v3.19".to_owned(),
+        helm_version: "v3.19.0".to_owned(),
     };
     let mut top = BTreeMap::new();
     top.insert("Release".to_owned(), Value::map(release));

@@ -75,7 +75,7 @@ fn helm_binary() -> Option<PathBuf> {
         .or_else(|| {
             std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/ferroflux"))
         })?;
-    let path = cache.join("tools/helm-v3.19.0/helm");
+    let path = cache.join("tools/helm-v3.19.0-release/helm");
     path.exists().then_some(path)
 }
 

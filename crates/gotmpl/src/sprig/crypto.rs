@@ -1,11 +1,11 @@
-//! Randomness and credentials: `randAlphaNum`, `uuidv4`, `randInt`, `shuffle`, ...
-//! Key and certificate generation is not available natively yet and fails with an error.
+//! Randomness: `randAlphaNum`, `randBytes`, `uuidv4`, `randInt`, `shuffle`, ...
+//! Keys and certificates live in `certs`, passwords and AES in `passwords`.
 
 use rand::Rng as _;
 use rand::seq::SliceRandom as _;
 
 use super::{Registry, arg_int, arg_str};
-use crate::function::{Arity, FuncError, ParamType as P};
+use crate::function::{FuncError, ParamType as P};
 use crate::value::Value;
 
 const ALPHA: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -50,27 +50,6 @@ pub(crate) fn register(r: &mut Registry) {
         chars.shuffle(&mut rand::rng());
         Ok(Value::from(chars.into_iter().collect::<String>()))
     });
-    for name in [
-        "bcrypt",
-        "htpasswd",
-        "genPrivateKey",
-        "derivePassword",
-        "buildCustomCert",
-        "genCA",
-        "genCAWithKey",
-        "genSelfSignedCert",
-        "genSelfSignedCertWithKey",
-        "genSignedCert",
-        "genSignedCertWithKey",
-        "encryptAES",
-        "decryptAES",
-    ] {
-        r.any(name, Arity::AtLeast(0), move |_| {
-            Err(FuncError::new(format!(
-                "{name} is not supported by the native renderer yet"
-            )))
-        });
-    }
 }
 
 fn uuid_v4() -> String {

@@ -4,6 +4,7 @@
 //! [`sprig_functions`] returns every function by name; Helm's layer removes `env` and
 //! `expandenv` and adds its own (`include`, `tpl`, `toYaml`, ...).
 
+mod certs;
 mod collections;
 mod convert;
 mod crypto;
@@ -12,6 +13,7 @@ mod dicts;
 mod encoding;
 pub mod json;
 mod math;
+mod passwords;
 mod reflection;
 mod strings;
 
@@ -61,6 +63,8 @@ pub fn sprig_functions() -> Vec<(&'static str, Function)> {
     encoding::register(&mut registry);
     reflection::register(&mut registry);
     crypto::register(&mut registry);
+    certs::register(&mut registry);
+    passwords::register(&mut registry);
     date::register(&mut registry);
     registry.0
 }

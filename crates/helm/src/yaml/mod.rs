@@ -3,11 +3,15 @@
 //! and converts to JSON; writing marshals to JSON, re-reads the numbers, and prints in
 //! go-yaml v2's block style (sorted keys, indentless sequences, 80-column folding).
 
-mod emit;
 mod node;
 mod parse;
 mod resolve;
 
-pub use emit::to_yaml_string;
 pub use node::Node;
 pub use parse::{parse_all_documents, parse_document};
+
+/// Prints `node` as `yaml.Marshal` does (with the trailing newline), through the go-yaml v2
+/// emitter shared with the kustomize engine.
+pub fn to_yaml_string(node: &Node) -> String {
+    ferroflux_goyaml::to_yaml(&node.to_json())
+}

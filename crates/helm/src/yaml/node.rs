@@ -50,6 +50,30 @@ impl Node {
         }
     }
 
+    /// The JSON value this node is (what the shared emitter prints). A float that JSON
+    /// cannot hold (NaN, infinities) becomes `null`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Node::Null => serde_json::Value::Null,
+            Node::Bool(b) => serde_json::Value::Bool(*b),
+            Node::Int(text) => text
+                .parse::<i64>()
+                .map(serde_json::Value::from)
+                .or_else(|_| text.parse::<u64>().map(serde_json::Value::from))
+                .unwrap_or_else(|_| serde_json::Value::String(text.clone())),
+            Node::Float(f) => serde_json::Number::from_f64(*f)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Node::Str(s) => serde_json::Value::String(s.clone()),
+            Node::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            Node::Map(entries) => serde_json::Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// Converts a template value the way `json.Marshal` then go-yaml v2 would see it.
     pub fn from_value(value: &Value) -> Node {
         match value {

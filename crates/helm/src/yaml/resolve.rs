@@ -21,9 +21,6 @@ pub enum Resolved {
 static YAML_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$").expect("valid regex")
 });
-static BASE60_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$").expect("valid regex")
-});
 
 /// Resolves a plain scalar as go-yaml v2 does with an empty tag.
 pub fn resolve(text: &str) -> Resolved {
@@ -214,9 +211,4 @@ fn days_in(year: i32, month: u32) -> u32 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Whether a string must be quoted so that it reads back as a string.
-pub fn needs_quotes(text: &str) -> bool {
-    !matches!(resolve(text), Resolved::Str) || BASE60_FLOAT.is_match(text)
 }

@@ -1,14 +1,11 @@
-//! The YAML layer: go-yaml v3 style reading and go-yaml v2 (via JSON) style writing.
+//! The YAML layer: go-yaml v3 style reading and go-yaml v2 (via JSON) style writing (the
+//! emitter and the scalar resolvers are shared with the Helm engine in ferroflux-goyaml).
 
-mod emit;
-mod number;
 mod parse;
-mod resolve;
-mod scalar;
 
-pub use emit::{natural_order, to_yaml};
+pub use ferroflux_goyaml::resolve_plain_v3 as resolve_plain;
+pub use ferroflux_goyaml::{natural_order, to_yaml};
 pub use parse::{ParseError, parse_documents, parse_documents_yaml11};
-pub use resolve::resolve_plain_v3 as resolve_plain;
 
 /// A character that Go's JSON encoder writes raw but go-yaml refuses to read back, which
 /// makes kustomize's final JSON-to-YAML conversion fail.

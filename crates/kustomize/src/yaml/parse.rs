@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 use serde_json::{Map, Value};
 
-use super::resolve::{parse_number, resolve_plain_v2, resolve_plain_v3};
+use ferroflux_goyaml::{parse_number, resolve_plain_v2, resolve_plain_v3};
 
 /// A parse failure with the 1-based line where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]

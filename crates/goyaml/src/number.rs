@@ -6,6 +6,8 @@
 
 use serde_json::Number;
 
+/// A JSON number as go-yaml v2 prints it after re-reading `json.Marshal`'s text: integral
+/// values as integers, the rest in `strconv.FormatFloat(f, 'g', -1, 64)` form.
 pub fn format_number(number: &Number) -> String {
     if let Some(value) = number.as_i64() {
         return value.to_string();
