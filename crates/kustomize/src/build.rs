@@ -26,6 +26,8 @@ pub struct Builder<'a> {
     stack: Vec<PathBuf>,
     /// The top-level kustomization directory; origins are relative to it.
     top: Option<PathBuf>,
+    /// Remote repositories cloned for this build, removed when it ends.
+    clones: Vec<crate::remote::Clone>,
 }
 
 impl<'a> Builder<'a> {
@@ -34,6 +36,7 @@ impl<'a> Builder<'a> {
             options,
             stack: Vec::new(),
             top: None,
+            clones: Vec::new(),
         }
     }
 
@@ -185,10 +188,11 @@ impl<'a> Builder<'a> {
         component: bool,
         accumulator: Accumulator,
     ) -> Result<Accumulator, Error> {
-        if is_remote(entry) {
-            return Err(self.remote_error(entry));
-        }
-        let dir = loader.resolve(entry);
+        let dir = if is_remote(entry) {
+            self.clone_remote(entry, None)?
+        } else {
+            loader.resolve(entry)
+        };
         let chain = loader.chain.clone();
         if component {
             return self.accumulate_directory(&dir, true, Some(accumulator), &chain);
@@ -201,16 +205,68 @@ impl<'a> Builder<'a> {
         Ok(accumulator)
     }
 
-    fn remote_error(&self, entry: &str) -> Error {
-        let reason = if self.options.allow_remote {
-            "remote resources are not implemented by the native engine"
-        } else {
-            "remote resources are disabled (BuildOptions::allow_remote is false)"
-        };
-        Error::Remote {
-            url: entry.to_owned(),
-            reason: reason.to_owned(),
+    /// Clones a remote base (when remote resources are allowed) and returns the directory of
+    /// its kustomization. `file_error` is why loading it as a file failed, if that was tried.
+    fn clone_remote(&mut self, entry: &str, file_error: Option<&str>) -> Result<PathBuf, Error> {
+        if !self.options.allow_remote {
+            return Err(Error::Remote {
+                url: entry.to_owned(),
+                reason: "remote resources are disabled (BuildOptions::allow_remote is false)"
+                    .to_owned(),
+            });
         }
+        let failed = |reason: String| Error::Remote {
+            url: entry.to_owned(),
+            reason: match file_error {
+                Some(file_error) => format!("accumulation err='{file_error}': {reason}"),
+                None => reason,
+            },
+        };
+        let spec = crate::remote::parse_repo_spec(entry).map_err(failed)?;
+        let clone = crate::remote::clone(&spec).map_err(failed)?;
+        let root = clone.root(&spec);
+        self.clones.push(clone);
+        Ok(root)
+    }
+
+    /// A remote resource: an `http(s)://` file of resources, else a Git repository.
+    fn accumulate_remote(
+        &mut self,
+        loader: &Loader,
+        entry: &str,
+        accumulator: &mut Accumulator,
+    ) -> Result<(), Error> {
+        let mut file_error = None;
+        if self.options.allow_remote
+            && (entry.starts_with("http://") || entry.starts_with("https://"))
+        {
+            match crate::remote::fetch_file(entry) {
+                Ok(text) => match resources_from_text(loader, entry, &text) {
+                    Ok(mut resources) => {
+                        let origin = format!("path: {entry}\n");
+                        for resource in &mut resources {
+                            resource.tracking.origin = Some(origin.clone());
+                        }
+                        return accumulator.resources.append_many(resources);
+                    }
+                    Err(error) => file_error = Some(error.to_string()),
+                },
+                Err(crate::remote::FetchError::Http(message)) => {
+                    return Err(Error::Remote {
+                        url: entry.to_owned(),
+                        reason: message,
+                    });
+                }
+                Err(crate::remote::FetchError::Other(message)) => file_error = Some(message),
+            }
+        }
+        let dir = self.clone_remote(entry, file_error.as_deref())?;
+        let chain = loader.chain.clone();
+        let child = self.accumulate_directory(&dir, false, None, &chain)?;
+        accumulator.resources.append_all(child.resources)?;
+        accumulator.config.merge(&child.config);
+        accumulator.vars.extend(child.vars);
+        Ok(())
     }
 
     fn accumulate_resource(
@@ -220,7 +276,7 @@ impl<'a> Builder<'a> {
         accumulator: &mut Accumulator,
     ) -> Result<(), Error> {
         if is_remote(entry) {
-            return Err(self.remote_error(entry));
+            return self.accumulate_remote(loader, entry, accumulator);
         }
         let path = loader.resolve(entry);
         if path.is_dir() {

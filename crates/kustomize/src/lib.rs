@@ -30,6 +30,7 @@ mod patch;
 mod replace;
 mod resid;
 mod resmap;
+mod remote;
 mod resource;
 mod smp;
 mod sort;
@@ -57,8 +58,9 @@ pub enum LoadRestrictions {
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub load_restrictor: LoadRestrictions,
-    /// Allow remote (git/http) resources. The native engine cannot fetch them yet, so
-    /// they fail either way, with a message saying which.
+    /// Allow remote resources: `http(s)://` files and Git repositories (cloned with
+    /// libgit2, kustomize's URL rules). Off by default; when off they fail with a clear
+    /// error.
     pub allow_remote: bool,
 }
 

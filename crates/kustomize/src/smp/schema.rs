@@ -213,20 +213,34 @@ mod tests {
     #[test]
     fn generator_keeps_only_merge_relevant_fields() {
         let openapi = r##"{"definitions": {
-            "a.Kind": {"x-kubernetes-group-version-kind": [{"group": "", "version": "v1", "kind": "Kind"}],
-                       "properties": {"spec": {"$ref": "#/definitions/a.Spec"}, "name": {"type": "string"}}},
-            "a.Spec": {"properties": {"items": {"type": "array", "items": {"$ref": "#/definitions/a.Item"},
+            "io.k8s.api.a.Kind": {"x-kubernetes-group-version-kind": [{"group": "", "version": "v1", "kind": "Kind"}],
+                       "properties": {"spec": {"$ref": "#/definitions/io.k8s.api.a.Spec"}, "name": {"type": "string"}}},
+            "io.k8s.api.a.Spec": {"properties": {"items": {"type": "array", "items": {"$ref": "#/definitions/io.k8s.api.a.Item"},
                        "x-kubernetes-patch-strategy": "merge", "x-kubernetes-patch-merge-key": "id"}}},
-            "a.Item": {"properties": {"id": {"type": "string"}}}
+            "io.k8s.api.a.Item": {"properties": {"id": {"type": "string"}}}
         }}"##;
         let table: Table =
             serde_json::from_str(&generate_merge_key_table(openapi)).expect("valid table");
         assert_eq!(
             table.kinds.get("v1/Kind").map(String::as_str),
-            Some("a.Kind")
+            Some("io.k8s.api.a.Kind")
         );
-        assert!(table.types["a.Kind"].contains_key("spec"));
-        assert!(!table.types["a.Kind"].contains_key("name"));
-        assert_eq!(table.types["a.Spec"]["items"].key.as_deref(), Some("id"));
+        assert!(table.types["io.k8s.api.a.Kind"].contains_key("spec"));
+        assert!(!table.types["io.k8s.api.a.Kind"].contains_key("name"));
+        assert_eq!(
+            table.types["io.k8s.api.a.Spec"]["items"].key.as_deref(),
+            Some("id")
+        );
+    }
+
+    #[test]
+    fn generator_leaves_custom_resources_out() {
+        let openapi = r##"{"definitions": {
+            "io.fluxcd.toolkit.kustomize.v1.Kustomization": {"x-kubernetes-group-version-kind": [{"group": "kustomize.toolkit.fluxcd.io", "version": "v1", "kind": "Kustomization"}],
+                       "properties": {"spec": {"type": "object", "x-kubernetes-patch-strategy": "merge"}}}
+        }}"##;
+        let table: Table =
+            serde_json::from_str(&generate_merge_key_table(openapi)).expect("valid table");
+        assert!(table.kinds.is_empty() && table.types.is_empty());
     }
 }
