@@ -4,6 +4,7 @@
 //! These are not timed tests: they never fail on numbers, they report them (and record them
 //! in `docs/benchmarks.md`).
 
+mod kustomizations;
 mod repos;
 mod source;
 
@@ -16,8 +17,21 @@ use clap::Subcommand;
 
 use crate::generate::repo_root;
 
-#[derive(Subcommand, Clone, Copy)]
+#[derive(Subcommand, Clone)]
 pub enum Suite {
+    /// kustomize-controller: N Kustomizations applying podinfo from one GitRepository,
+    /// time until all are Ready and the controllers' peak memory.
+    Kustomizations {
+        /// How many Kustomizations (repeat for several measurements).
+        #[arg(long, default_values_t = [100, 1000])]
+        count: Vec<usize>,
+        /// The kustomize-controller's `--concurrent`.
+        #[arg(long, default_value_t = 10)]
+        concurrent: u16,
+        /// Do not write the results into docs/benchmarks.md.
+        #[arg(long)]
+        no_doc: bool,
+    },
     /// source-controller: GitRepository to tar.gz artifact, against `git clone --depth 1`
     /// + `tar czf`.
     Source {
@@ -33,6 +47,11 @@ pub enum Suite {
 
 pub fn run(suite: Suite) -> Result<()> {
     match suite {
+        Suite::Kustomizations {
+            count,
+            concurrent,
+            no_doc,
+        } => kustomizations::run(&count, concurrent, !no_doc),
         Suite::Source { runs, no_doc } => source::run(runs.max(1), !no_doc),
     }
 }

@@ -1,8 +1,9 @@
 //! From an unpacked artifact to the objects to apply: kustomization file (generated or
-//! overlaid), native kustomize build, postBuild substitution, SOPS check, owner labels.
+//! overlaid), SOPS decryption, native kustomize build, postBuild substitution, owner labels.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use ferroflux_api::kustomize::v1::{Kustomization, SubstituteReferenceKind, SubstituteStrategy};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -10,7 +11,7 @@ use kube::{Api, Client, ResourceExt};
 use serde_json::Value;
 
 use crate::error::KustomizeError;
-use crate::{generator, substitute};
+use crate::{decrypt, generator, substitute};
 
 /// Objects carrying this label or annotation are not substituted.
 pub const SUBSTITUTE_KEY: &str = "kustomize.toolkit.fluxcd.io/substitute";
@@ -49,12 +50,17 @@ pub async fn build(
             retry_after: None,
         });
     }
+    let keys = decrypt::keys(client, object).await?.map(Arc::new);
     let spec = object.spec.clone();
     let (build_dir, build_root) = (dir.clone(), root.to_path_buf());
     let allow_remote = settings.allow_remote;
+    let build_keys = keys.clone();
     let resources = tokio::task::spawn_blocking(move || -> Result<Vec<Value>, KustomizeError> {
         generator::prepare(&build_dir, &build_root, &spec)
             .map_err(|e| KustomizeError::Build(e.to_string()))?;
+        if let Some(keys) = &build_keys {
+            decrypt::decrypt_sources(&build_root, &build_dir, keys)?;
+        }
         let options = ferroflux_kustomize::BuildOptions {
             load_restrictor: ferroflux_kustomize::LoadRestrictions::None,
             allow_remote,
@@ -69,10 +75,16 @@ pub async fn build(
     .await
     .map_err(|e| KustomizeError::Build(format!("kustomize build failed: {e}")))??;
 
+    let mut resources = resources;
+    if let Some(keys) = &keys {
+        for resource in &mut resources {
+            decrypt::decrypt_object(resource, keys)?;
+        }
+    }
     let mut objects =
         substitute_all(client, object, resources, settings.strict_substitution).await?;
     for resource in &mut objects {
-        check_object(resource, object.spec.decryption.is_some())?;
+        check_object(resource)?;
         stamp(resource, object);
     }
     Ok(objects)
@@ -87,8 +99,8 @@ fn display_path(path: &str) -> String {
 }
 
 /// Every object needs apiVersion, kind and name; SOPS-encrypted ones are never applied as
-/// they are.
-fn check_object(resource: &Value, decryption: bool) -> Result<(), KustomizeError> {
+/// they are (unless annotated `kustomize.toolkit.fluxcd.io/decrypt: disabled`).
+fn check_object(resource: &Value) -> Result<(), KustomizeError> {
     let text = |pointer: &str| {
         resource
             .pointer(pointer)
@@ -105,6 +117,7 @@ fn check_object(resource: &Value, decryption: bool) -> Result<(), KustomizeError
     if resource
         .get("sops")
         .is_some_and(|sops| sops.get("mac").is_some())
+        && !decrypt::disabled(resource)
     {
         let namespace = text("/metadata/namespace");
         let subject = if namespace.is_empty() {
@@ -112,16 +125,9 @@ fn check_object(resource: &Value, decryption: bool) -> Result<(), KustomizeError
         } else {
             format!("{kind}/{namespace}/{name}")
         };
-        let message = if decryption {
-            format!(
-                "{subject} is SOPS encrypted, and SOPS decryption is not supported by ferroflux yet"
-            )
-        } else {
-            format!(
-                "{subject} is SOPS encrypted, configuring decryption is required for this secret to be reconciled"
-            )
-        };
-        return Err(KustomizeError::Build(message));
+        return Err(KustomizeError::Build(format!(
+            "{subject} is SOPS encrypted, configuring decryption is required for this secret to be reconciled"
+        )));
     }
     Ok(())
 }

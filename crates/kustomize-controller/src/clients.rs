@@ -25,6 +25,18 @@ impl Clients {
         }
     }
 
+    /// True when `object` is applied with the controller's own client (no impersonation,
+    /// no remote cluster), so state tied to that client (discovery) can be shared.
+    pub fn uses_own_client(&self, object: &Kustomization) -> bool {
+        object.spec.kube_config.is_none()
+            && self.default_service_account.is_none()
+            && object
+                .spec
+                .service_account_name
+                .as_deref()
+                .is_none_or(str::is_empty)
+    }
+
     /// The client to apply `object` with.
     pub async fn for_object(
         &self,

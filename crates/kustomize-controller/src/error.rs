@@ -36,6 +36,9 @@ pub enum KustomizeError {
     /// The spec cannot work as written.
     #[error("Reconciliation failed terminally due to configuration error: {0}")]
     InvalidSpec(String),
+    /// `spec.healthCheckExprs` does not compile.
+    #[error("{0}")]
+    InvalidCel(String),
     /// Talking to the Kubernetes API failed.
     #[error("{0}")]
     Kubernetes(#[from] kube::Error),
@@ -51,12 +54,15 @@ impl ReconcileError for KustomizeError {
             Self::Prune(_) => "PruneFailed",
             Self::Health(_) => "HealthCheckFailed",
             Self::AccessDenied(_) => "AccessDenied",
+            Self::InvalidCel(_) => "InvalidCELExpression",
         }
     }
 
     fn disposition(&self) -> Disposition {
         match self {
-            Self::InvalidSpec(_) | Self::AccessDenied(_) => Disposition::Stalled,
+            Self::InvalidSpec(_) | Self::AccessDenied(_) | Self::InvalidCel(_) => {
+                Disposition::Stalled
+            }
             Self::DependencyNotReady(_, after)
             | Self::Artifact {
                 retry_after: Some(after),

@@ -8,11 +8,13 @@
 mod args;
 mod build;
 mod clients;
+mod decrypt;
 mod dependencies;
 mod error;
 mod generator;
 mod reconciler;
 mod run;
+mod sops;
 mod source;
 mod substitute;
 

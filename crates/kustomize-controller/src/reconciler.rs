@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 
 use ferroflux_api::kustomize::v1::{DeletionPolicy, Kustomization, KustomizationStatus};
 use ferroflux_api::meta::{ResourceInventory, Snapshot};
+use ferroflux_runtime::cel::{Status as CelStatus, StatusReaders};
 use ferroflux_runtime::conditions::Conditions;
 use ferroflux_runtime::driver::{Context, Outcome, Reconciler};
 use ferroflux_runtime::events::EventType;
+use ferroflux_runtime::health::{CustomHealth, HealthResult, Status as HealthStatus};
 use ferroflux_runtime::ssa::{
     Action, ApplyOptions, Inventory, InventoryEntry, PruneOptions, ResourceManager, WaitOptions,
 };
@@ -50,6 +52,9 @@ pub struct KustomizationReconciler {
     pub build: BuildSettings,
     /// Clients for the target cluster (impersonation, remote clusters).
     pub clients: Arc<Clients>,
+    /// The manager for objects applied with the controller's own client, created on first
+    /// use; its discovery cache is shared by every such Kustomization.
+    pub shared_manager: std::sync::OnceLock<ResourceManager>,
 }
 
 fn duration_of(value: Option<&str>, fallback: Duration) -> Duration {
@@ -78,6 +83,14 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
     ) -> Result<Outcome, KustomizeError> {
         let started = Instant::now();
         let generation = object.metadata.generation.unwrap_or_default();
+        let readers = StatusReaders::new(
+            object
+                .spec
+                .health_check_exprs
+                .as_deref()
+                .unwrap_or_default(),
+        )
+        .map_err(|e| KustomizeError::InvalidCel(e.to_string()))?;
         let source = source::resolve(&context.client, object, &self.sources).await?;
         let revision = source.artifact.revision.clone();
         dependencies::check(
@@ -114,6 +127,7 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
                     status,
                     &applied.manager,
                     &applied.change_set,
+                    &readers,
                 )
                 .await
                 .map(|()| (applied.digest, applied.lines)),
@@ -246,8 +260,14 @@ impl KustomizationReconciler {
         let objects = build::build(&context.client, object, workspace.path(), &self.build).await?;
         let digest = digest_of(&objects);
 
-        let client = self.clients.for_object(context, object).await?;
-        let manager = ResourceManager::new(client, MANAGER);
+        let manager = if self.clients.uses_own_client(object) {
+            self.shared_manager
+                .get_or_init(|| ResourceManager::new(context.client.clone(), MANAGER))
+                .clone()
+        } else {
+            let client = self.clients.for_object(context, object).await?;
+            ResourceManager::new(client, MANAGER)
+        };
         let mut options = ApplyOptions::flux(MANAGER);
         options.force = object.spec.force.unwrap_or(false);
         let old = status
@@ -258,6 +278,8 @@ impl KustomizationReconciler {
         let change_set = match manager.apply_all_staged(objects, &options).await {
             Ok(change_set) => change_set,
             Err(error) => {
+                // A kind may have gone away: resolve kinds afresh next time.
+                manager.discovery().clear();
                 // Keep the inventory truthful: what was applied plus what we owned before.
                 let mut partial = error.change_set.to_inventory();
                 for entry in &old.entries {
@@ -326,6 +348,7 @@ impl KustomizationReconciler {
         status: &mut KustomizationStatus,
         manager: &ResourceManager,
         change_set: &ferroflux_runtime::ssa::ChangeSet,
+        readers: &StatusReaders,
     ) -> Result<(), KustomizeError> {
         let generation = object.metadata.generation.unwrap_or_default();
         let wait = object.spec.wait.unwrap_or(false);
@@ -362,7 +385,13 @@ impl KustomizationReconciler {
             timeout,
             fail_fast: true,
         };
-        match manager.wait_for(&entries, &options).await {
+        let rule = |live: &Value| custom_health(readers, live);
+        let custom: Option<CustomHealth<'_>> = if readers.is_empty() {
+            None
+        } else {
+            Some(&rule)
+        };
+        match manager.wait_for_with(&entries, &options, custom).await {
             Ok(()) => {
                 let message = format!(
                     "Health check passed in {}",
@@ -387,6 +416,22 @@ impl KustomizationReconciler {
             }
         }
     }
+}
+
+/// The health `spec.healthCheckExprs` decides for `live`, if an expression matches its
+/// group and kind.
+fn custom_health(readers: &StatusReaders, live: &Value) -> Option<HealthResult> {
+    let api_version = live.get("apiVersion").and_then(Value::as_str)?;
+    let kind = live.get("kind").and_then(Value::as_str)?;
+    let evaluator = readers.find(api_version, kind)?;
+    Some(match evaluator.evaluate(live) {
+        Ok(CelStatus::Current) => HealthResult::current("Resource is current"),
+        Ok(CelStatus::Failed) => HealthResult::new(HealthStatus::Failed, "Resource has failed"),
+        Ok(CelStatus::InProgress) => {
+            HealthResult::new(HealthStatus::InProgress, "Resource is in progress")
+        }
+        Err(error) => HealthResult::new(HealthStatus::Unknown, error.to_string()),
+    })
 }
 
 fn round(duration: Duration) -> Duration {

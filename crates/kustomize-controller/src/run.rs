@@ -39,6 +39,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             process.config.clone(),
             Some(args.default_service_account.clone()),
         )),
+        shared_manager: std::sync::OnceLock::new(),
     });
     let client = process.client.clone();
     info!("starting controllers");

@@ -29,6 +29,11 @@ pub struct Harness {
 impl Harness {
     /// Everything running, a repository `app` with `files`, and a GitRepository `app`.
     pub async fn start(prefix: &str, files: &[(&str, &str)]) -> Self {
+        Self::start_with(prefix, files, &[]).await
+    }
+
+    /// [`start`](Self::start) with extra kustomize-controller flags.
+    pub async fn start_with(prefix: &str, files: &[(&str, &str)], flags: &[&str]) -> Self {
         let client = client().await;
         install_crds(&client).await;
         let namespace = TestNamespace::new(&client, prefix).await;
@@ -50,7 +55,10 @@ impl Harness {
         let kustomize_controller = ControllerProcess::start(
             Path::new(env!("CARGO_BIN_EXE_kustomize-controller")),
             namespace.name(),
-            &["--requeue-dependency=2s".to_owned()],
+            &std::iter::once("--requeue-dependency=2s")
+                .chain(flags.iter().copied())
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
             storage.path().join("kustomize-controller.log"),
         );
         let harness = Self {

@@ -4,4 +4,7 @@
 mod harness;
 
 mod apply;
+mod cel;
+mod chain;
 mod features;
+mod sops;

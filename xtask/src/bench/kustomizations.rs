@@ -1,0 +1,528 @@
+//! `cargo xtask bench kustomizations --count N`: N Kustomizations, each applying the podinfo
+//! manifests (shared/fixtures/podinfo-kustomize) into its own namespace from one
+//! GitRepository, on the real control plane with the release source- and
+//! kustomize-controller. Reports the time from the first create call until every
+//! Kustomization is Ready=True, and the peak RSS (VmHWM) of both controllers.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use ferroflux_api::kustomize::v1::{
+    CrossNamespaceSourceReference, Kustomization, KustomizationSpec, SourceKind,
+};
+use ferroflux_api::source::v1::{GitRepository, GitRepositoryRef, GitRepositorySpec};
+use ferroflux_testkit::git_server::GitServer;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::{Client, ResourceExt};
+
+use super::{build_release, machine, mib, process_memory_kib, today, update_doc};
+use crate::generate::repo_root;
+
+const SECTION: &str = "## kustomize-controller: N Kustomizations from one GitRepository";
+const MARKER: &str = "kustomizations";
+/// The issue's goals.
+const GOAL_SECONDS_1000: f64 = 60.0;
+const GOAL_RSS_MIB: f64 = 150.0;
+const READY_TIMEOUT: Duration = Duration::from_secs(900);
+/// The kustomize-controller's client rate limits (Flux's defaults, 50/300, cap a
+/// 1000-object run at the limiter rather than at the controller).
+const KUBE_API_QPS: u32 = 500;
+const KUBE_API_BURST: u32 = 1000;
+/// Creates and deletes in flight at once.
+const PARALLEL_CALLS: usize = 32;
+
+/// One measurement.
+struct Measured {
+    count: usize,
+    all_ready: Duration,
+    source_hwm_kib: u64,
+    kustomize_hwm_kib: u64,
+}
+
+/// Runs the benchmark for each of `counts`.
+pub fn run(counts: &[usize], concurrent: u16, write_doc: bool) -> Result<()> {
+    let started = crate::testenv::up()?;
+    let result = bench(counts, concurrent, write_doc);
+    if started {
+        crate::testenv::down();
+    }
+    result
+}
+
+fn bench(counts: &[usize], concurrent: u16, write_doc: bool) -> Result<()> {
+    let kubeconfig = crate::testenv::cache_dir().join("testenv/run/admin.kubeconfig");
+    kubectl(
+        &kubeconfig,
+        &["apply", "--server-side", "-f", "config/crds/"],
+    )?;
+    let source = build_release("source-controller", "source-controller")?;
+    let kustomize = build_release("kustomize-controller", "kustomize-controller")?;
+    let work = tempfile::Builder::new()
+        .prefix("ferroflux-bench-ks-")
+        .tempdir()?;
+    let server = GitServer::start();
+    let repo = server.create_repo("podinfo");
+    let files = podinfo_files()?;
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    repo.commit(&refs, "podinfo");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let client = runtime.block_on(client(&kubeconfig))?;
+    let mut results = Vec::new();
+    for &count in counts {
+        let setup = Setup {
+            client: &client,
+            kubeconfig: &kubeconfig,
+            work: work.path(),
+            url: server.public_url(&repo),
+            concurrent,
+        };
+        let measured = runtime.block_on(setup.measure(count, &source, &kustomize))?;
+        eprintln!(
+            "bench: {count} Kustomizations Ready in {:.1} s; peak RSS source-controller {:.1} MiB, kustomize-controller {:.1} MiB",
+            measured.all_ready.as_secs_f64(),
+            mib(measured.source_hwm_kib),
+            mib(measured.kustomize_hwm_kib)
+        );
+        results.push(measured);
+    }
+    let block = doc_block(&results, concurrent);
+    println!("\n{block}");
+    if write_doc {
+        let path = update_doc(SECTION, MARKER, &block)?;
+        eprintln!("bench: results written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn kubectl(kubeconfig: &Path, args: &[&str]) -> Result<()> {
+    let status = Command::new("kubectl")
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .current_dir(repo_root())
+        .stdout(Stdio::null())
+        .status()
+        .context("running kubectl")?;
+    if !status.success() {
+        bail!("kubectl {} failed", args.join(" "));
+    }
+    Ok(())
+}
+
+/// The podinfo fixture under `podinfo/`.
+fn podinfo_files() -> Result<Vec<(String, String)>> {
+    let dir = repo_root().join("../shared/fixtures/podinfo-kustomize");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        files.push((format!("podinfo/{name}"), std::fs::read_to_string(&path)?));
+    }
+    files.sort();
+    Ok(files)
+}
+
+async fn client(kubeconfig: &Path) -> Result<Client> {
+    let config = kube::config::Kubeconfig::read_from(kubeconfig)
+        .with_context(|| format!("reading {}", kubeconfig.display()))?;
+    let mut config =
+        kube::Config::from_custom_kubeconfig(config, &kube::config::KubeConfigOptions::default())
+            .await?;
+    config.read_timeout = Some(Duration::from_secs(120));
+    Ok(Client::try_from(config)?)
+}
+
+/// What one measurement needs.
+struct Setup<'a> {
+    client: &'a Client,
+    kubeconfig: &'a Path,
+    work: &'a Path,
+    url: String,
+    concurrent: u16,
+}
+
+impl Setup<'_> {
+    async fn measure(&self, count: usize, source: &Path, kustomize: &Path) -> Result<Measured> {
+        let namespace = format!("bench-ks-{:08x}", rand_suffix());
+        create_namespace(self.client, &namespace).await?;
+        let targets: Vec<String> = (0..count).map(|i| format!("{namespace}-{i}")).collect();
+        eprintln!("bench: creating {count} target namespaces");
+        for_all(targets.clone(), {
+            let client = self.client.clone();
+            move |name| {
+                let client = client.clone();
+                async move { create_namespace(&client, &name).await }
+            }
+        })
+        .await?;
+        let dir = self.work.join(&namespace);
+        std::fs::create_dir_all(&dir)?;
+        let result = self
+            .measure_in(count, &namespace, &dir, source, kustomize)
+            .await;
+        eprintln!("bench: deleting the namespaces");
+        let _ = for_all(targets, {
+            let client = self.client.clone();
+            move |name| {
+                let client = client.clone();
+                async move {
+                    delete_namespace(&client, &name).await;
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        delete_namespace(self.client, &namespace).await;
+        result
+    }
+
+    async fn measure_in(
+        &self,
+        count: usize,
+        namespace: &str,
+        dir: &Path,
+        source: &Path,
+        kustomize: &Path,
+    ) -> Result<Measured> {
+        let [storage_port] = free_ports()?;
+        let source_controller = Controller::start(
+            source,
+            self.kubeconfig,
+            namespace,
+            &dir.join("source-controller.log"),
+            &[
+                format!("--storage-path={}", dir.join("data").display()),
+                format!("--storage-addr=127.0.0.1:{storage_port}"),
+                format!("--storage-adv-addr=127.0.0.1:{storage_port}"),
+            ],
+        )?;
+        let kustomize_controller = Controller::start(
+            kustomize,
+            self.kubeconfig,
+            namespace,
+            &dir.join("kustomize-controller.log"),
+            &[
+                format!("--concurrent={}", self.concurrent),
+                format!("--kube-api-qps={KUBE_API_QPS}"),
+                format!("--kube-api-burst={KUBE_API_BURST}"),
+            ],
+        )?;
+        self.create_source(namespace).await?;
+        let kustomizations: Api<Kustomization> = Api::namespaced(self.client.clone(), namespace);
+        eprintln!("bench: creating {count} Kustomizations");
+        let started = Instant::now();
+        let names: Vec<usize> = (0..count).collect();
+        for_all(names, {
+            let api = kustomizations.clone();
+            let namespace = namespace.to_owned();
+            move |i| {
+                let api = api.clone();
+                let object = Kustomization::new(&format!("podinfo-{i}"), spec(&namespace, i));
+                async move {
+                    api.create(&PostParams::default(), &object).await?;
+                    Ok(())
+                }
+            }
+        })
+        .await?;
+        let all_ready = wait_all_ready(&kustomizations, count, started)
+            .await
+            .with_context(|| format!("controller logs in {}", dir.display()))?;
+        let (source_hwm_kib, _) = process_memory_kib(source_controller.pid())?;
+        let (kustomize_hwm_kib, _) = process_memory_kib(kustomize_controller.pid())?;
+        // The controller must still run to remove its finalizers (prune is off: the
+        // namespaces go as a whole).
+        let _ = kustomizations
+            .delete_collection(&DeleteParams::background(), &ListParams::default())
+            .await;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline
+            && kustomizations
+                .list_metadata(&ListParams::default().limit(1))
+                .await
+                .is_ok_and(|l| !l.items.is_empty())
+        {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        Ok(Measured {
+            count,
+            all_ready,
+            source_hwm_kib,
+            kustomize_hwm_kib,
+        })
+    }
+
+    async fn create_source(&self, namespace: &str) -> Result<()> {
+        let api: Api<GitRepository> = Api::namespaced(self.client.clone(), namespace);
+        let spec = GitRepositorySpec {
+            url: self.url.clone(),
+            interval: "1h".to_owned(),
+            reference: Some(GitRepositoryRef {
+                branch: Some("main".to_owned()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        api.create(&PostParams::default(), &GitRepository::new("podinfo", spec))
+            .await?;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let object = api.get("podinfo").await?;
+            if object
+                .status
+                .as_ref()
+                .and_then(|s| s.artifact.as_ref())
+                .is_some()
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the GitRepository did not get an artifact in 2 minutes");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// Kustomization `i`: podinfo into namespace `<namespace>-<i>`.
+fn spec(namespace: &str, i: usize) -> KustomizationSpec {
+    KustomizationSpec {
+        source_ref: CrossNamespaceSourceReference {
+            kind: SourceKind::GitRepository,
+            name: "podinfo".into(),
+            ..Default::default()
+        },
+        path: Some("./podinfo".into()),
+        interval: "1h".into(),
+        prune: false,
+        target_namespace: Some(format!("{namespace}-{i}")),
+        ..Default::default()
+    }
+}
+
+/// Polls until `count` Kustomizations are Ready=True; returns the time since `started`.
+async fn wait_all_ready(
+    api: &Api<Kustomization>,
+    count: usize,
+    started: Instant,
+) -> Result<Duration> {
+    let mut last_report = Instant::now();
+    loop {
+        let list = api.list(&ListParams::default()).await?;
+        let ready = list.items.iter().filter(|k| is_ready(k)).count();
+        if ready >= count {
+            return Ok(started.elapsed());
+        }
+        if last_report.elapsed() > Duration::from_secs(5) {
+            eprintln!(
+                "bench: {ready}/{count} Ready after {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            last_report = Instant::now();
+        }
+        if started.elapsed() > READY_TIMEOUT {
+            let stuck = list
+                .items
+                .iter()
+                .find(|k| !is_ready(k))
+                .map(|k| format!("{}: {:?}", k.name_any(), k.status))
+                .unwrap_or_default();
+            bail!(
+                "only {ready}/{count} Kustomizations Ready after {READY_TIMEOUT:?}; e.g. {stuck}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn is_ready(object: &Kustomization) -> bool {
+    object
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
+        .is_some_and(|c| c.status == ferroflux_api::meta::ConditionStatus::True)
+}
+
+/// Runs `call` for every item, [`PARALLEL_CALLS`] at a time.
+async fn for_all<T, F, Fut>(items: Vec<T>, call: F) -> Result<()>
+where
+    T: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for item in items {
+        if set.len() >= PARALLEL_CALLS
+            && let Some(done) = set.join_next().await
+        {
+            done??;
+        }
+        set.spawn(call(item));
+    }
+    while let Some(done) = set.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+fn rand_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    nanos ^ std::process::id().rotate_left(16)
+}
+
+fn free_ports<const N: usize>() -> Result<[u16; N]> {
+    let listeners = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let mut ports = [0; N];
+    for (port, listener) in ports.iter_mut().zip(&listeners) {
+        *port = listener.local_addr()?.port();
+    }
+    Ok(ports)
+}
+
+async fn create_namespace(client: &Client, name: &str) -> Result<()> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let namespace: Namespace = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": name, "labels": {"ferroflux.dev/bench": "true"}}
+    }))?;
+    api.create(&PostParams::default(), &namespace)
+        .await
+        .with_context(|| format!("creating namespace {name}"))?;
+    Ok(())
+}
+
+async fn delete_namespace(client: &Client, name: &str) {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let _ = api.delete(name, &DeleteParams::background()).await;
+}
+
+/// A release controller watching one namespace; killed when dropped.
+struct Controller {
+    child: Child,
+}
+
+impl Controller {
+    fn start(
+        binary: &Path,
+        kubeconfig: &Path,
+        namespace: &str,
+        log: &Path,
+        args: &[String],
+    ) -> Result<Self> {
+        let [metrics_port, health_port] = free_ports()?;
+        let child = Command::new(binary)
+            .args([
+                "--watch-all-namespaces=false".to_owned(),
+                format!("--metrics-addr=127.0.0.1:{metrics_port}"),
+                format!("--health-addr=127.0.0.1:{health_port}"),
+                "--log-level=info".to_owned(),
+            ])
+            .args(args)
+            .env("RUNTIME_NAMESPACE", namespace)
+            .env("KUBECONFIG", kubeconfig)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(log)?)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let mut controller = Self { child };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = controller.child.try_wait()? {
+                bail!(
+                    "{} exited with {status}:\n{}",
+                    binary.display(),
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+            if std::fs::read_to_string(log)
+                .unwrap_or_default()
+                .contains("starting controllers")
+            {
+                return Ok(controller);
+            }
+            if Instant::now() > deadline {
+                bail!("{} did not start in 30 s", binary.display());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn doc_block(results: &[Measured], concurrent: u16) -> String {
+    let command: Vec<String> = std::iter::once("cargo xtask".to_owned())
+        .chain(std::env::args().skip(1))
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Measured {} on {} with `{}` (release build, kustomize-controller `--concurrent={concurrent} \
+         --kube-api-qps={KUBE_API_QPS} --kube-api-burst={KUBE_API_BURST}`). Each \
+         Kustomization applies shared/fixtures/podinfo-kustomize (Deployment, Service, HPA) \
+         into its own namespace from one GitRepository; the time runs from the first create \
+         call until every Kustomization is Ready=True. Peak RSS is each controller's VmHWM.\n",
+        today(),
+        machine(),
+        command.join(" ")
+    );
+    let _ = writeln!(
+        out,
+        "| Kustomizations | all Ready | per Kustomization | source-controller peak RSS | kustomize-controller peak RSS | together |"
+    );
+    let _ = writeln!(out, "|--:|--:|--:|--:|--:|--:|");
+    for r in results {
+        let seconds = r.all_ready.as_secs_f64();
+        let per = seconds * 1000.0 / f64::from(u32::try_from(r.count).unwrap_or(u32::MAX));
+        let _ = writeln!(
+            out,
+            "| {} | {seconds:.1} s | {per:.1} ms | {:.1} MiB | {:.1} MiB | {:.1} MiB |",
+            r.count,
+            mib(r.source_hwm_kib),
+            mib(r.kustomize_hwm_kib),
+            mib(r.source_hwm_kib + r.kustomize_hwm_kib)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nGoal (issue #5): 1000 Ready in under {GOAL_SECONDS_1000:.0} s, controllers under \
+         {GOAL_RSS_MIB:.0} MiB together."
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_targets_its_own_namespace() {
+        let spec = spec("bench-ks-1", 7);
+        assert_eq!(spec.target_namespace.as_deref(), Some("bench-ks-1-7"));
+        assert_eq!(spec.path.as_deref(), Some("./podinfo"));
+    }
+}
