@@ -62,9 +62,7 @@ impl SourceError {
             Self::InvalidSpec { .. }
             | Self::Authentication(_)
             | Self::Fetch(_)
-            | Self::Pull { .. } => {
-                Some("FetchFailed")
-            }
+            | Self::Pull { .. } => Some("FetchFailed"),
             Self::Verification { .. } => Some("SourceVerified"),
             Self::IncludeUnavailable(_) => Some("IncludeUnavailable"),
             Self::Storage { .. } => Some("StorageOperationFailed"),
@@ -89,8 +87,9 @@ impl ReconcileError for SourceError {
 
     fn disposition(&self) -> Disposition {
         match self {
-            Self::InvalidSpec { .. }
-            | Self::Verification { stalled: true, .. } => Disposition::Stalled,
+            Self::InvalidSpec { .. } | Self::Verification { stalled: true, .. } => {
+                Disposition::Stalled
+            }
             _ => Disposition::Retry,
         }
     }

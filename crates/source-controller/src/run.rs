@@ -7,8 +7,8 @@ use ferroflux_runtime::bootstrap::{self, log_failure};
 use tracing::info;
 
 use crate::args::Args;
-use crate::git::reconciler::GitRepositoryReconciler;
 use crate::bucket::reconciler::BucketReconciler;
+use crate::git::reconciler::GitRepositoryReconciler;
 use crate::oci::reconciler::OCIRepositoryReconciler;
 
 /// Runs the controller until it is stopped or loses leadership.

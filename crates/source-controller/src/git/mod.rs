@@ -6,4 +6,3 @@ pub mod known_hosts;
 pub mod reconciler;
 pub mod tls;
 pub mod verify;
-

@@ -4,13 +4,13 @@
 mod harness;
 mod helm_harness;
 
+mod bucket_basics;
 mod git_auth;
 mod git_basics;
 mod git_failures;
 mod git_verify;
-mod bucket_basics;
+mod helm_chart;
+mod helm_repository;
 mod oci_basics;
 mod oci_failures;
 mod oci_support;
-mod helm_chart;
-mod helm_repository;
