@@ -5,6 +5,7 @@
 //! in `docs/benchmarks.md`).
 
 mod kustomizations;
+mod receiver;
 mod repos;
 mod source;
 
@@ -32,6 +33,16 @@ pub enum Suite {
         #[arg(long)]
         no_doc: bool,
     },
+    /// notification-controller: a signed webhook to the Kustomization applying the pushed
+    /// commit (Receiver → GitRepository → Kustomization), per round.
+    Receiver {
+        /// How many commits to push and measure.
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        /// Do not write the results into docs/benchmarks.md.
+        #[arg(long)]
+        no_doc: bool,
+    },
     /// source-controller: GitRepository to tar.gz artifact, against `git clone --depth 1`
     /// + `tar czf`.
     Source {
@@ -52,6 +63,7 @@ pub fn run(suite: Suite) -> Result<()> {
             concurrent,
             no_doc,
         } => kustomizations::run(&count, concurrent, !no_doc),
+        Suite::Receiver { rounds, no_doc } => receiver::run(rounds.max(1), !no_doc),
         Suite::Source { runs, no_doc } => source::run(runs.max(1), !no_doc),
     }
 }

@@ -1,7 +1,6 @@
 //! `cargo xtask`: the repository's automation, in Rust instead of a Makefile.
 
 mod bench;
-mod bench_receiver;
 mod ci;
 mod demo;
 mod generate;
@@ -38,13 +37,6 @@ enum Command {
         #[command(subcommand)]
         suite: bench::Suite,
     },
-    /// Webhook → GitRepository → Kustomization latency: push a commit, hit a Receiver,
-    /// time until the Kustomization has applied it (release builds, real control plane).
-    BenchReceiver {
-        /// How many commits to push and measure.
-        #[arg(long, default_value_t = 10)]
-        rounds: usize,
-    },
     /// Build (once, cached) and run a real Kubernetes control plane on 127.0.0.1.
     Testenv {
         #[command(subcommand)]
@@ -70,7 +62,6 @@ fn main() -> Result<()> {
         Command::Ci => ci::run(),
         Command::Demo => demo::run(),
         Command::Bench { suite } => bench::run(suite),
-        Command::BenchReceiver { rounds } => bench_receiver::run(rounds.max(1)),
         Command::Testenv { action } => match action {
             TestenvAction::Up => testenv::up().map(|_| ()),
             TestenvAction::Down => {

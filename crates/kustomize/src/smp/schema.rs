@@ -235,10 +235,10 @@ mod tests {
 
     #[test]
     fn generator_leaves_custom_resources_out() {
-        let openapi = r##"{"definitions": {
+        let openapi = r#"{"definitions": {
             "io.fluxcd.toolkit.kustomize.v1.Kustomization": {"x-kubernetes-group-version-kind": [{"group": "kustomize.toolkit.fluxcd.io", "version": "v1", "kind": "Kustomization"}],
                        "properties": {"spec": {"type": "object", "x-kubernetes-patch-strategy": "merge"}}}
-        }}"##;
+        }}"#;
         let table: Table =
             serde_json::from_str(&generate_merge_key_table(openapi)).expect("valid table");
         assert!(table.kinds.is_empty() && table.types.is_empty());

@@ -6,6 +6,7 @@ mod harness;
 mod sink;
 
 mod alerts;
+mod gitops_loop;
 mod providers;
 mod receivers;
 mod servers;

@@ -1,4 +1,4 @@
-//! `cargo xtask bench-receiver`: webhook-to-applied latency of the GitOps loop.
+//! `cargo xtask bench receiver`: webhook-to-applied latency of the GitOps loop.
 //!
 //! Serves a Git repository on loopback, runs source-controller, kustomize-controller and
 //! notification-controller (release builds) against the local control plane, declares a
@@ -18,6 +18,7 @@ use anyhow::{Context as _, Result, bail};
 use ferroflux_testkit::controller::{ControllerProcess, free_port};
 use ferroflux_testkit::git_server::GitServer;
 
+use super::{machine, today, update_doc};
 use crate::generate::repo_root;
 use crate::testenv;
 
@@ -53,7 +54,7 @@ fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Result<Stri
 
 fn build(root: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("bench-receiver: cargo build --release of the three controllers");
+    eprintln!("bench: cargo build --release of the three controllers");
     let status = Command::new(cargo)
         .args([
             "build",
@@ -117,7 +118,7 @@ fn config_map(round: usize) -> String {
 }
 
 /// Runs `rounds` measurements and prints them with their median.
-pub fn run(rounds: usize) -> Result<()> {
+pub fn run(rounds: usize, write_doc: bool) -> Result<()> {
     testenv::up()?;
     let kubeconfig = testenv::cache_dir().join("testenv/run/admin.kubeconfig");
     let root = repo_root();
@@ -236,12 +237,33 @@ pub fn run(rounds: usize) -> Result<()> {
     }
     latencies.sort();
     let median = latencies[latencies.len() / 2];
-    println!(
-        "receiver → source → kustomization: median {} ms, min {} ms, max {} ms over {rounds} rounds (goal: under 2000 ms)",
-        median.as_millis(),
+    let (min, max) = (
         latencies.first().map_or(0, Duration::as_millis),
-        latencies.last().map_or(0, Duration::as_millis)
+        latencies.last().map_or(0, Duration::as_millis),
     );
+    let summary = format!(
+        "receiver → source → kustomization: median {} ms, min {min} ms, max {max} ms over {rounds} rounds (goal: under 2000 ms)",
+        median.as_millis()
+    );
+    println!("{summary}");
+    if write_doc {
+        let block = format!(
+            "Measured on {} on {}, with `cargo xtask bench receiver --rounds {rounds}` (release builds).\n\n{summary}.\n\nEvery round (ms): {}\n",
+            today(),
+            machine(),
+            latencies
+                .iter()
+                .map(|latency| latency.as_millis().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let path = update_doc(
+            "## notification-controller: webhook to applied commit",
+            "receiver",
+            &block,
+        )?;
+        eprintln!("bench: wrote {}", path.display());
+    }
     let _ = kubectl(
         &kubeconfig,
         &["delete", "namespace", NAMESPACE, "--wait=false"],
