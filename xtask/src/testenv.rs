@@ -287,7 +287,8 @@ fn apiserver_args(env: &Env) -> Vec<String> {
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
         format!("--service-account-key-file={}", p("sa.pub")),
         format!("--service-account-signing-key-file={}", p("sa.key")),
-        "--service-cluster-ip-range=10.0.0.0/24".into(),
+        // /16: the 1000-Kustomization benchmark creates a Service per Kustomization.
+        "--service-cluster-ip-range=10.0.0.0/16".into(),
         "--authorization-mode=Node,RBAC".into(),
         "--allow-privileged=true".into(),
         "--profiling=false".into(),
