@@ -145,6 +145,9 @@ async fn pulls_the_highest_matching_version_and_follows_the_index() {
 #[tokio::test]
 async fn bad_charts_fail_with_flux_reasons() {
     let harness = HelmHarness::start_with("helmchart-fail", &["--helm-chart-max-size=2000"]).await;
+    // A chart reconciled before it sees the repository's artifact fails with the transient
+    // NoSourceArtifact first (retried, as in Flux); wait for the settled reason.
+    let settled = |chart: &HelmChart| ready(chart).0 != "NoSourceArtifact";
     harness.publish_podinfo("6.0.0");
     harness.repo.add_chart("gone", "1.0.0", b"not served");
     std::fs::remove_file(harness.repo.www().join("gone-1.0.0.tgz")).unwrap();
@@ -159,7 +162,7 @@ async fn bad_charts_fail_with_flux_reasons() {
     nothing.version = Some("9.x".to_owned());
     harness.create_chart("nothing", nothing).await;
     let chart: HelmChart = harness
-        .wait("nothing", ConditionStatus::False, |_: &HelmChart| true)
+        .wait("nothing", ConditionStatus::False, settled)
         .await;
     let (reason, message) = ready(&chart);
     assert_eq!(reason, "InvalidChartReference");
@@ -175,9 +178,7 @@ async fn bad_charts_fail_with_flux_reasons() {
             chart_spec("gone", HelmChartSourceKind::HelmRepository, "charts"),
         )
         .await;
-    let chart: HelmChart = harness
-        .wait("gone", ConditionStatus::False, |_: &HelmChart| true)
-        .await;
+    let chart: HelmChart = harness.wait("gone", ConditionStatus::False, settled).await;
     let (reason, message) = ready(&chart);
     assert_eq!(reason, "ChartPullError", "{message}");
     assert!(message.contains("404 Not Found"), "{message}");
@@ -189,9 +190,7 @@ async fn bad_charts_fail_with_flux_reasons() {
             chart_spec("podinfo", HelmChartSourceKind::HelmRepository, "charts"),
         )
         .await;
-    let chart: HelmChart = harness
-        .wait("big", ConditionStatus::False, |_: &HelmChart| true)
-        .await;
+    let chart: HelmChart = harness.wait("big", ConditionStatus::False, settled).await;
     let (reason, message) = ready(&chart);
     assert_eq!(reason, "ChartPullError", "{message}");
     assert!(
