@@ -26,6 +26,7 @@ mod config;
 mod keys;
 mod repo;
 
+pub(crate) use keys::generate_pki;
 pub use repo::Repo;
 
 const USERNAME: &str = "flux";

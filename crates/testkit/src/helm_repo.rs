@@ -88,7 +88,7 @@ impl HelmRepoServer {
         for sub in ["www", "pki", "tmp"] {
             fs::create_dir_all(root.join(sub)).map_err(|e| format!("mkdir {sub}: {e}"))?;
         }
-        generate_pki(&root.join("pki"))?;
+        crate::git_server::generate_pki(&root.join("pki"))?;
         run(Command::new("htpasswd")
             .arg("-bcB")
             .arg(root.join("htpasswd"))
@@ -256,61 +256,6 @@ impl Drop for HelmRepoServer {
             }
         }
     }
-}
-
-/// A test CA and a server certificate for 127.0.0.1 and localhost (P-256 keys).
-fn generate_pki(dir: &Path) -> Result<(), String> {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    run(Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-days",
-            "3650",
-            "-subj",
-            "/CN=ferroflux helm test CA",
-        ])
-        .args(ec)
-        .args(["-addext", "basicConstraints=critical,CA:TRUE"])
-        .args(["-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-        .arg("-keyout")
-        .arg(dir.join("ca.key"))
-        .arg("-out")
-        .arg(dir.join("ca.crt")))?;
-    run(Command::new("openssl")
-        .args(["req", "-new", "-subj", "/CN=localhost"])
-        .args(ec)
-        .arg("-keyout")
-        .arg(dir.join("server.key"))
-        .arg("-out")
-        .arg(dir.join("server.csr")))?;
-    fs::write(
-        dir.join("server.ext"),
-        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-         extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n\
-         subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
-    )
-    .map_err(|e| format!("writing server.ext: {e}"))?;
-    run(Command::new("openssl")
-        .args(["x509", "-req", "-days", "3650", "-set_serial"])
-        .arg(format!("0x{:x}", rand::random::<u64>() | 1 << 62))
-        .arg("-in")
-        .arg(dir.join("server.csr"))
-        .arg("-CA")
-        .arg(dir.join("ca.crt"))
-        .arg("-CAkey")
-        .arg(dir.join("ca.key"))
-        .arg("-extfile")
-        .arg(dir.join("server.ext"))
-        .arg("-out")
-        .arg(dir.join("server.crt")))?;
-    Ok(())
 }
 
 fn free_ports<const N: usize>() -> [u16; N] {

@@ -66,7 +66,7 @@ impl Registry {
             rand::random::<u128>()
         );
         if options.tls {
-            generate_pki(root)?;
+            crate::git_server::generate_pki(root)?;
             let _ = write!(
                 config,
                 "  tls:\n    certificate: {}\n    key: {}\n",
@@ -224,60 +224,6 @@ fn run(command: &mut Command) -> Result<String, String> {
         ));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-/// A test CA and a server certificate for 127.0.0.1 and localhost, with `openssl`.
-fn generate_pki(dir: &Path) -> Result<(), String> {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    run(Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-days",
-            "3650",
-            "-subj",
-            "/CN=ferroflux registry CA",
-        ])
-        .args(ec)
-        .args(["-addext", "basicConstraints=critical,CA:TRUE"])
-        .args(["-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-        .arg("-keyout")
-        .arg(dir.join("ca.key"))
-        .arg("-out")
-        .arg(dir.join("ca.crt")))?;
-    run(Command::new("openssl")
-        .args(["req", "-new", "-subj", "/CN=localhost"])
-        .args(ec)
-        .arg("-keyout")
-        .arg(dir.join("server.key"))
-        .arg("-out")
-        .arg(dir.join("server.csr")))?;
-    fs::write(
-        dir.join("server.ext"),
-        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-         extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .map_err(|e| format!("writing server.ext: {e}"))?;
-    run(Command::new("openssl")
-        .args(["x509", "-req", "-days", "3650", "-set_serial"])
-        .arg(format!("0x{:x}", rand::random::<u64>() | 1 << 62))
-        .arg("-in")
-        .arg(dir.join("server.csr"))
-        .arg("-CA")
-        .arg(dir.join("ca.crt"))
-        .arg("-CAkey")
-        .arg(dir.join("ca.key"))
-        .arg("-extfile")
-        .arg(dir.join("server.ext"))
-        .arg("-out")
-        .arg(dir.join("server.crt")))?;
-    Ok(())
 }
 
 /// Standard base64 with padding (the testkit has no base64 dependency).

@@ -6,8 +6,9 @@ use std::process::Command;
 
 use super::run;
 
-/// A test CA and a server certificate for 127.0.0.1 and localhost (P-256 keys).
-pub(super) fn generate_pki(dir: &Path) -> Result<(), String> {
+/// A test CA and a server certificate for 127.0.0.1 and localhost (P-256 keys): `ca.crt`,
+/// `server.crt` and `server.key` in `dir`. Shared by every loopback TLS server of the testkit.
+pub(crate) fn generate_pki(dir: &Path) -> Result<(), String> {
     let ec = [
         "-newkey",
         "ec",
