@@ -4,6 +4,8 @@
 //! These are not timed tests: they never fail on numbers, they report them (and record them
 //! in `docs/benchmarks.md`).
 
+mod cluster;
+mod helmreleases;
 mod kustomizations;
 mod receiver;
 mod repos;
@@ -20,6 +22,22 @@ use crate::generate::repo_root;
 
 #[derive(Subcommand, Clone)]
 pub enum Suite {
+    /// helm-controller: N HelmReleases of podinfo from one HelmRepository, time until all
+    /// are Ready and the controllers' peak memory.
+    Helmreleases {
+        /// How many HelmReleases (repeat for several measurements).
+        #[arg(long, default_values_t = [100, 1000])]
+        count: Vec<usize>,
+        /// The helm-controller's `--concurrent`.
+        #[arg(long, default_value_t = 10)]
+        concurrent: u16,
+        /// The source-controller's `--concurrent`.
+        #[arg(long, default_value_t = 10)]
+        source_concurrent: u16,
+        /// Do not write the results into docs/benchmarks.md.
+        #[arg(long)]
+        no_doc: bool,
+    },
     /// kustomize-controller: N Kustomizations applying podinfo from one GitRepository,
     /// time until all are Ready and the controllers' peak memory.
     Kustomizations {
@@ -58,6 +76,19 @@ pub enum Suite {
 
 pub fn run(suite: Suite) -> Result<()> {
     match suite {
+        Suite::Helmreleases {
+            count,
+            concurrent,
+            source_concurrent,
+            no_doc,
+        } => helmreleases::run(
+            &count,
+            helmreleases::Settings {
+                helm_concurrent: concurrent,
+                source_concurrent,
+            },
+            !no_doc,
+        ),
         Suite::Kustomizations {
             count,
             concurrent,

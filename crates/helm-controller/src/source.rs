@@ -102,14 +102,26 @@ pub async fn ensure_helm_chart(
     if let Some(verify) = &spec.verify {
         chart_spec["verify"] = json!(verify);
     }
+    let api: Api<HelmChart> = Api::namespaced(client.clone(), &namespace);
+    let before = api.get_opt(&name).await?;
+    if let Some(before) = &before
+        && up_to_date(before, &chart_spec, &labels, &annotations)
+    {
+        return Ok(Some((format!("{namespace}/{name}"), None)));
+    }
+    let mut metadata = json!({"name": name, "namespace": namespace, "labels": labels});
+    // An empty annotations map would be recorded as owned on every apply without being
+    // stored, so each apply would bump the HelmChart's resourceVersion and re-trigger the
+    // HelmRelease through its source watch.
+    if !annotations.is_empty() {
+        metadata["annotations"] = json!(annotations);
+    }
     let body = json!({
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "HelmChart",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels, "annotations": annotations},
+        "metadata": metadata,
         "spec": chart_spec,
     });
-    let api: Api<HelmChart> = Api::namespaced(client.clone(), &namespace);
-    let before = api.get_opt(&name).await?;
     let after = api
         .patch(
             &name,
@@ -127,6 +139,38 @@ pub async fn ensure_helm_chart(
         Some(_) => None,
     };
     Ok(Some((format!("{namespace}/{name}"), change)))
+}
+
+/// Whether the live HelmChart already has the desired spec and carries the desired labels
+/// and annotations, so that no apply (and no new resourceVersion) is needed.
+fn up_to_date(
+    live: &HelmChart,
+    spec: &serde_json::Value,
+    labels: &std::collections::BTreeMap<String, String>,
+    annotations: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    let contains = |have: Option<&std::collections::BTreeMap<String, String>>,
+                    want: &std::collections::BTreeMap<String, String>| {
+        want.iter()
+            .all(|(k, v)| have.and_then(|h| h.get(k)) == Some(v))
+    };
+    let live_spec = serde_json::to_value(&live.spec).unwrap_or_default();
+    // Every field the HelmChart template sets, so that one removed from the template
+    // (valuesFiles, verify, ...) is removed from the HelmChart too.
+    let managed = [
+        "chart",
+        "version",
+        "sourceRef",
+        "interval",
+        "reconcileStrategy",
+        "valuesFiles",
+        "ignoreMissingValuesFiles",
+        "verify",
+    ];
+    let spec_matches = managed.iter().all(|k| live_spec.get(k) == spec.get(k));
+    spec_matches
+        && contains(live.metadata.labels.as_ref(), labels)
+        && contains(live.metadata.annotations.as_ref(), annotations)
 }
 
 /// Deletes the HelmChart recorded in `status.helmChart`, if any.

@@ -5,9 +5,7 @@
 //! Kustomization is Ready=True, and the peak RSS (VmHWM) of both controllers.
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -16,10 +14,13 @@ use ferroflux_api::kustomize::v1::{
 };
 use ferroflux_api::source::v1::{GitRepository, GitRepositoryRef, GitRepositorySpec};
 use ferroflux_testkit::git_server::GitServer;
-use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::{Client, ResourceExt};
 
+use super::cluster::{
+    Controller, client, create_namespace, delete_namespace, for_all, free_ports, kubectl,
+    rand_suffix,
+};
 use super::{build_release, machine, mib, process_memory_kib, today, update_doc};
 use crate::generate::repo_root;
 
@@ -33,8 +34,6 @@ const READY_TIMEOUT: Duration = Duration::from_secs(900);
 /// 1000-object run at the limiter rather than at the controller).
 const KUBE_API_QPS: u32 = 500;
 const KUBE_API_BURST: u32 = 1000;
-/// Creates and deletes in flight at once.
-const PARALLEL_CALLS: usize = 32;
 
 /// One measurement.
 struct Measured {
@@ -105,20 +104,6 @@ fn bench(counts: &[usize], concurrent: u16, write_doc: bool) -> Result<()> {
     Ok(())
 }
 
-fn kubectl(kubeconfig: &Path, args: &[&str]) -> Result<()> {
-    let status = Command::new("kubectl")
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .current_dir(repo_root())
-        .stdout(Stdio::null())
-        .status()
-        .context("running kubectl")?;
-    if !status.success() {
-        bail!("kubectl {} failed", args.join(" "));
-    }
-    Ok(())
-}
-
 /// The podinfo fixture under `podinfo/`.
 fn podinfo_files() -> Result<Vec<(String, String)>> {
     let dir = repo_root().join("../shared/fixtures/podinfo-kustomize");
@@ -130,16 +115,6 @@ fn podinfo_files() -> Result<Vec<(String, String)>> {
     }
     files.sort();
     Ok(files)
-}
-
-async fn client(kubeconfig: &Path) -> Result<Client> {
-    let config = kube::config::Kubeconfig::read_from(kubeconfig)
-        .with_context(|| format!("reading {}", kubeconfig.display()))?;
-    let mut config =
-        kube::Config::from_custom_kubeconfig(config, &kube::config::KubeConfigOptions::default())
-            .await?;
-    config.read_timeout = Some(Duration::from_secs(120));
-    Ok(Client::try_from(config)?)
 }
 
 /// What one measurement needs.
@@ -352,126 +327,6 @@ fn is_ready(object: &Kustomization) -> bool {
         .and_then(|s| s.conditions.as_ref())
         .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
         .is_some_and(|c| c.status == ferroflux_api::meta::ConditionStatus::True)
-}
-
-/// Runs `call` for every item, [`PARALLEL_CALLS`] at a time.
-async fn for_all<T, F, Fut>(items: Vec<T>, call: F) -> Result<()>
-where
-    T: Send + 'static,
-    F: Fn(T) -> Fut,
-    Fut: Future<Output = Result<()>> + Send + 'static,
-{
-    let mut set = tokio::task::JoinSet::new();
-    for item in items {
-        if set.len() >= PARALLEL_CALLS
-            && let Some(done) = set.join_next().await
-        {
-            done??;
-        }
-        set.spawn(call(item));
-    }
-    while let Some(done) = set.join_next().await {
-        done??;
-    }
-    Ok(())
-}
-
-fn rand_suffix() -> u32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    nanos ^ std::process::id().rotate_left(16)
-}
-
-fn free_ports<const N: usize>() -> Result<[u16; N]> {
-    let listeners = (0..N)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
-        .collect::<std::io::Result<Vec<_>>>()?;
-    let mut ports = [0; N];
-    for (port, listener) in ports.iter_mut().zip(&listeners) {
-        *port = listener.local_addr()?.port();
-    }
-    Ok(ports)
-}
-
-async fn create_namespace(client: &Client, name: &str) -> Result<()> {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let namespace: Namespace = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": name, "labels": {"ferroflux.dev/bench": "true"}}
-    }))?;
-    api.create(&PostParams::default(), &namespace)
-        .await
-        .with_context(|| format!("creating namespace {name}"))?;
-    Ok(())
-}
-
-async fn delete_namespace(client: &Client, name: &str) {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let _ = api.delete(name, &DeleteParams::background()).await;
-}
-
-/// A release controller watching one namespace; killed when dropped.
-struct Controller {
-    child: Child,
-}
-
-impl Controller {
-    fn start(
-        binary: &Path,
-        kubeconfig: &Path,
-        namespace: &str,
-        log: &Path,
-        args: &[String],
-    ) -> Result<Self> {
-        let [metrics_port, health_port] = free_ports()?;
-        let child = Command::new(binary)
-            .args([
-                "--watch-all-namespaces=false".to_owned(),
-                format!("--metrics-addr=127.0.0.1:{metrics_port}"),
-                format!("--health-addr=127.0.0.1:{health_port}"),
-                "--log-level=info".to_owned(),
-            ])
-            .args(args)
-            .env("RUNTIME_NAMESPACE", namespace)
-            .env("KUBECONFIG", kubeconfig)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(log)?)
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let mut controller = Self { child };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = controller.child.try_wait()? {
-                bail!(
-                    "{} exited with {status}:\n{}",
-                    binary.display(),
-                    std::fs::read_to_string(log).unwrap_or_default()
-                );
-            }
-            if std::fs::read_to_string(log)
-                .unwrap_or_default()
-                .contains("starting controllers")
-            {
-                return Ok(controller);
-            }
-            if Instant::now() > deadline {
-                bail!("{} did not start in 30 s", binary.display());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Controller {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn doc_block(results: &[Measured], concurrent: u16) -> String {

@@ -8,20 +8,21 @@
 //! and its peak memory the larger of the two steps' maximum RSS (`/usr/bin/time -v`).
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ferroflux_api::meta::ConditionStatus;
 use ferroflux_api::source::v1::{GitRepository, GitRepositoryRef, GitRepositorySpec};
 use ferroflux_testkit::git_server::GitServer;
-use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::wait::await_condition;
 use kube::{Client, ResourceExt};
 
+use super::cluster::{
+    Controller, client, create_namespace, delete_namespace, free_ports, rand_suffix,
+};
 use super::repos::{self, Generated};
 use super::{build_release, machine, mib, mib_bytes, process_memory_kib, today, update_doc};
 use crate::generate::repo_root;
@@ -189,15 +190,6 @@ fn thousands(n: usize) -> String {
     out
 }
 
-async fn client(kubeconfig: &Path) -> Result<Client> {
-    let config = kube::config::Kubeconfig::read_from(kubeconfig)
-        .with_context(|| format!("reading {}", kubeconfig.display()))?;
-    let config =
-        kube::Config::from_custom_kubeconfig(config, &kube::config::KubeConfigOptions::default())
-            .await?;
-    Ok(Client::try_from(config)?)
-}
-
 /// What one controller process needs.
 struct ControllerRun<'a> {
     runtime: &'a tokio::runtime::Runtime,
@@ -217,12 +209,12 @@ impl ControllerRun<'_> {
         let storage = self.work.join(case.name);
         let result = std::fs::create_dir_all(&storage)
             .map_err(anyhow::Error::from)
-            .and_then(|()| Controller::start(self.binary, self.kubeconfig, &namespace, &storage))
+            .and_then(|()| start_controller(self.binary, self.kubeconfig, &namespace, &storage))
             .and_then(|controller| {
                 let result = self.measure_in(&controller, case, runs, &namespace);
                 // The controller must still run here to remove its finalizers.
                 self.runtime.block_on(delete_all(self.client, &namespace));
-                eprintln!("bench: controller log: {}", controller.log.display());
+                eprintln!("bench: controller log: {}", controller.log().display());
                 result
             });
         self.runtime
@@ -253,7 +245,7 @@ impl ControllerRun<'_> {
             let (elapsed, size) = self
                 .runtime
                 .block_on(time_ready(&api, &format!("run-{run}"), &case.url))
-                .with_context(|| format!("controller log: {}", controller.log.display()))?;
+                .with_context(|| format!("controller log: {}", controller.log().display()))?;
             eprintln!(
                 "bench: {} run {run}: ferroflux {:.2} s",
                 case.name,
@@ -280,95 +272,28 @@ impl ControllerRun<'_> {
     }
 }
 
-fn rand_suffix() -> u32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    nanos ^ std::process::id().rotate_left(16)
-}
-
-/// A release source-controller watching one namespace; killed when dropped.
-struct Controller {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Controller {
-    fn start(binary: &Path, kubeconfig: &Path, namespace: &str, dir: &Path) -> Result<Self> {
-        let [storage_port, metrics_port, health_port] = free_ports()?;
-        let log = dir.join("controller.log");
-        let child = Command::new(binary)
-            .args([
-                "--watch-all-namespaces=false",
-                &format!("--metrics-addr=127.0.0.1:{metrics_port}"),
-                &format!("--health-addr=127.0.0.1:{health_port}"),
-                "--log-level=info",
-                &format!("--storage-path={}", dir.join("data").display()),
-                &format!("--storage-addr=127.0.0.1:{storage_port}"),
-                &format!("--storage-adv-addr=127.0.0.1:{storage_port}"),
-            ])
-            .env("RUNTIME_NAMESPACE", namespace)
-            .env("KUBECONFIG", kubeconfig)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let mut controller = Self { child, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = controller.child.try_wait()? {
-                bail!(
-                    "the source-controller exited with {status}:\n{}",
-                    std::fs::read_to_string(&controller.log).unwrap_or_default()
-                );
-            }
-            let text = std::fs::read_to_string(&controller.log).unwrap_or_default();
-            if text.contains("starting controllers") {
-                break;
-            }
-            if Instant::now() > deadline {
-                bail!("the source-controller did not start within 30 s:\n{text}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // Let the watch start, so the measurement does not include process start-up.
-        std::thread::sleep(Duration::from_secs(1));
-        Ok(controller)
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Controller {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_ports<const N: usize>() -> Result<[u16; N]> {
-    let listeners = (0..N)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
-        .collect::<std::io::Result<Vec<_>>>()?;
-    let mut ports = [0; N];
-    for (port, listener) in ports.iter_mut().zip(&listeners) {
-        *port = listener.local_addr()?.port();
-    }
-    Ok(ports)
-}
-
-async fn create_namespace(client: &Client, name: &str) -> Result<()> {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let namespace: Namespace = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": name, "labels": {"ferroflux.dev/bench": "true"}}
-    }))?;
-    api.create(&PostParams::default(), &namespace)
-        .await
-        .with_context(|| format!("creating namespace {name}"))?;
-    Ok(())
+/// A release source-controller watching `namespace`, storing artifacts under `dir`, given a
+/// second to start its watches so that the measurement does not include process start-up.
+fn start_controller(
+    binary: &Path,
+    kubeconfig: &Path,
+    namespace: &str,
+    dir: &Path,
+) -> Result<Controller> {
+    let [storage_port] = free_ports()?;
+    let controller = Controller::start(
+        binary,
+        kubeconfig,
+        namespace,
+        &dir.join("controller.log"),
+        &[
+            format!("--storage-path={}", dir.join("data").display()),
+            format!("--storage-addr=127.0.0.1:{storage_port}"),
+            format!("--storage-adv-addr=127.0.0.1:{storage_port}"),
+        ],
+    )?;
+    std::thread::sleep(Duration::from_secs(1));
+    Ok(controller)
 }
 
 /// Deletes the GitRepositories while the controller runs (it removes its finalizers); any
@@ -398,11 +323,6 @@ async fn delete_all(client: &Client, namespace: &str) {
                 .await;
         }
     }
-}
-
-async fn delete_namespace(client: &Client, name: &str) {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let _ = api.delete(name, &DeleteParams::background()).await;
 }
 
 /// Creates a GitRepository and waits for Ready=True with its artifact; returns the time

@@ -1,0 +1,181 @@
+//! What the controller benchmarks share: a client for the test control plane, release
+//! controller processes, namespaces, and bounded-parallel API calls.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::Client;
+use kube::api::{Api, DeleteParams, PostParams};
+
+use crate::generate::repo_root;
+
+/// Creates and deletes in flight at once.
+const PARALLEL_CALLS: usize = 32;
+
+/// A client for the control plane of `kubeconfig`, with a read timeout long enough for
+/// lists of thousands of objects.
+pub async fn client(kubeconfig: &Path) -> Result<Client> {
+    let config = kube::config::Kubeconfig::read_from(kubeconfig)
+        .with_context(|| format!("reading {}", kubeconfig.display()))?;
+    let mut config =
+        kube::Config::from_custom_kubeconfig(config, &kube::config::KubeConfigOptions::default())
+            .await?;
+    config.read_timeout = Some(Duration::from_secs(120));
+    Ok(Client::try_from(config)?)
+}
+
+/// `kubectl <args>` against `kubeconfig`, run in the repository root; fails when kubectl does.
+pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> Result<()> {
+    let status = Command::new("kubectl")
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .current_dir(repo_root())
+        .stdout(Stdio::null())
+        .status()
+        .context("running kubectl")?;
+    if !status.success() {
+        bail!("kubectl {} failed", args.join(" "));
+    }
+    Ok(())
+}
+
+/// A number that differs between runs, for unique namespace names.
+pub fn rand_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    nanos ^ std::process::id().rotate_left(16)
+}
+
+/// `N` distinct free ports on 127.0.0.1.
+pub fn free_ports<const N: usize>() -> Result<[u16; N]> {
+    let listeners = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let mut ports = [0; N];
+    for (port, listener) in ports.iter_mut().zip(&listeners) {
+        *port = listener.local_addr()?.port();
+    }
+    Ok(ports)
+}
+
+/// Creates namespace `name`, labelled as a benchmark's.
+pub async fn create_namespace(client: &Client, name: &str) -> Result<()> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let namespace: Namespace = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": name, "labels": {"ferroflux.dev/bench": "true"}}
+    }))?;
+    api.create(&PostParams::default(), &namespace)
+        .await
+        .with_context(|| format!("creating namespace {name}"))?;
+    Ok(())
+}
+
+/// Starts deleting namespace `name` (does not wait).
+pub async fn delete_namespace(client: &Client, name: &str) {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let _ = api.delete(name, &DeleteParams::background()).await;
+}
+
+/// Runs `call` for every item, [`PARALLEL_CALLS`] at a time; the first error wins.
+pub async fn for_all<T, F, Fut>(items: Vec<T>, call: F) -> Result<()>
+where
+    T: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for item in items {
+        if set.len() >= PARALLEL_CALLS
+            && let Some(done) = set.join_next().await
+        {
+            done??;
+        }
+        set.spawn(call(item));
+    }
+    while let Some(done) = set.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+/// A release controller watching one namespace; killed when dropped.
+pub struct Controller {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Controller {
+    /// Starts `binary` (its own metrics and health ports, `--watch-all-namespaces=false`,
+    /// `RUNTIME_NAMESPACE=namespace`) with the extra `args`, logging to `log`, and waits
+    /// until it logs that its controllers started.
+    pub fn start(
+        binary: &Path,
+        kubeconfig: &Path,
+        namespace: &str,
+        log: &Path,
+        args: &[String],
+    ) -> Result<Self> {
+        let [metrics_port, health_port] = free_ports()?;
+        let child = Command::new(binary)
+            .args([
+                "--watch-all-namespaces=false".to_owned(),
+                format!("--metrics-addr=127.0.0.1:{metrics_port}"),
+                format!("--health-addr=127.0.0.1:{health_port}"),
+                "--log-level=info".to_owned(),
+            ])
+            .args(args)
+            .env("RUNTIME_NAMESPACE", namespace)
+            .env("KUBECONFIG", kubeconfig)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(log)?)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let mut controller = Self {
+            child,
+            log: log.to_owned(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = controller.child.try_wait()? {
+                bail!(
+                    "{} exited with {status}:\n{}",
+                    binary.display(),
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+            if std::fs::read_to_string(log)
+                .unwrap_or_default()
+                .contains("starting controllers")
+            {
+                return Ok(controller);
+            }
+            if Instant::now() > deadline {
+                bail!("{} did not start in 30 s", binary.display());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The log file.
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
