@@ -83,11 +83,17 @@ impl IgnoreMatcherBuilder {
         while let Some(relative) = pending.pop() {
             let dir = root.join(&relative);
             let file = dir.join(IGNORE_FILE);
-            match fs::read_to_string(&file) {
-                Ok(text) => {
-                    self.add_patterns(&relative, &text);
+            // Like Flux: bytes, not necessarily UTF-8; a directory named `.sourceignore`
+            // (or a dangling link) holds no rules.
+            match fs::read(&file) {
+                Ok(bytes) => {
+                    self.add_patterns(&relative, &String::from_utf8_lossy(&bytes));
                 }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::NotFound | io::ErrorKind::IsADirectory
+                    ) => {}
                 Err(source) => return Err(IgnoreError::Io { path: file, source }),
             }
             let read_error = |source| IgnoreError::Io {
@@ -166,10 +172,11 @@ impl IgnoreMatcher {
             // rooted at ".", which tells the ignore crate not to strip anything itself.
             let mut builder = GitignoreBuilder::new(".");
             for pattern in run {
-                has_negations |= pattern.line.starts_with('!');
-                builder
-                    .add_line(None, &pattern.line)
-                    .map_err(|e| invalid(pattern, &e))?;
+                // An invalid glob never matches in Flux (go-git's gitignore ignores the
+                // `filepath.Match` error), so it is skipped rather than failing the artifact.
+                if builder.add_line(None, &pattern.line).is_ok() {
+                    has_negations |= pattern.line.starts_with('!');
+                }
             }
             let matcher = builder.build().map_err(|e| invalid(&run[0], &e))?;
             groups.push((domain, matcher));
@@ -315,16 +322,16 @@ mod tests {
     }
 
     #[test]
-    fn malformed_pattern_is_a_clear_error() {
+    fn malformed_patterns_never_match_like_flux() {
         let mut builder = IgnoreMatcher::builder();
-        builder.add_patterns(Path::new("apps"), "ok.yaml\n{a,b\n");
-        let err = builder
-            .build()
-            .expect_err("unclosed alternation is invalid");
-        let message = err.to_string();
+        builder.add_patterns(Path::new("apps"), "ok.yaml\n{a,b\n[\n\\\n");
+        let matcher = builder.build().expect("invalid globs are skipped");
+        assert!(matcher.is_excluded(Path::new("apps/ok.yaml"), false));
+        assert!(!matcher.is_excluded(Path::new("apps/{a,b"), false));
+        assert!(!matcher.is_excluded(Path::new("apps/[x].yaml"), false));
         assert!(
-            message.starts_with("invalid ignore pattern '{a,b' (in 'apps')"),
-            "{message}"
+            !matcher.is_excluded(Path::new("logo.png"), false),
+            "user patterns, even invalid ones, still replace the defaults"
         );
     }
 }

@@ -6,7 +6,8 @@
 //!
 //! - `fcgiwrap` running `git http-backend` behind `nginx`, which serves the same bare
 //!   repositories over HTTP and HTTPS at `/git/` (basic auth), `/bearer/` (an
-//!   `Authorization: Bearer` token) and `/public/` (no auth);
+//!   `Authorization: Bearer` token), `/public/` (no auth) and `/mtls/` (HTTPS with a client
+//!   certificate, [`GitServer::client_cert_pem`]);
 //! - `sshd` with public-key auth only, for `ssh://` URLs with absolute repository paths.
 //!
 //! Dropping the server stops exactly the processes it started (their process groups, TERM then
@@ -93,6 +94,7 @@ impl GitServer {
             fs::create_dir_all(server.root().join(sub)).map_err(|e| format!("mkdir {sub}: {e}"))?;
         }
         keys::generate_pki(&server.root().join("pki"))?;
+        keys::generate_client_cert(&server.root().join("pki"))?;
         keys::generate_ssh_keys(&server.root().join("ssh"), ssh_port)?;
         run(Command::new("htpasswd")
             .args(["-bcB"])
@@ -208,6 +210,26 @@ impl GitServer {
             self.https_port,
             repo.name()
         )
+    }
+
+    /// `https://127.0.0.1:P/mtls/<name>.git`, which answers 400 unless the TLS client presents
+    /// [`Self::client_cert_pem`] (or another certificate issued by [`Self::ca_pem`]).
+    pub fn mtls_url(&self, repo: &Repo) -> String {
+        format!(
+            "https://127.0.0.1:{}/mtls/{}.git",
+            self.https_port,
+            repo.name()
+        )
+    }
+
+    /// A TLS client certificate (PEM) issued by [`Self::ca_pem`], for [`Self::mtls_url`].
+    pub fn client_cert_pem(&self) -> String {
+        self.read("pki/client.crt")
+    }
+
+    /// The PKCS#8 PEM private key of [`Self::client_cert_pem`].
+    pub fn client_key_pem(&self) -> String {
+        self.read("pki/client.key")
     }
 
     /// `http://127.0.0.1:P/public/<name>.git`, without authentication.

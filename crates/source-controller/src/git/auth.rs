@@ -25,6 +25,10 @@ pub struct GitAuth {
     pub known_hosts: Option<String>,
     /// PEM CA bundle trusted for HTTPS.
     pub ca_pem: Option<Vec<u8>>,
+    /// PEM client certificate (chain) presented to HTTPS servers (`tls.crt`).
+    pub client_cert_pem: Option<Vec<u8>>,
+    /// PEM private key of [`Self::client_cert_pem`] (`tls.key`).
+    pub client_key_pem: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for GitAuth {
@@ -37,6 +41,8 @@ impl std::fmt::Debug for GitAuth {
             .field("identity", &self.identity.is_some())
             .field("known_hosts", &self.known_hosts.is_some())
             .field("ca_pem", &self.ca_pem.is_some())
+            .field("client_cert_pem", &self.client_cert_pem.is_some())
+            .field("client_key_pem", &self.client_key_pem.is_some())
             .finish()
     }
 }
@@ -57,53 +63,107 @@ fn text(
         .transpose()
 }
 
+/// The bytes of `key`, unless missing or empty.
+fn non_empty(data: &BTreeMap<String, ByteString>, key: &str) -> Option<Vec<u8>> {
+    data.get(key)
+        .filter(|value| !value.0.is_empty())
+        .map(|value| value.0.clone())
+}
+
 impl GitAuth {
-    /// Reads and validates the credentials for `url` from a Secret's data.
+    /// `tls.crt` followed by `tls.key`, when both are set (Flux ignores one without the
+    /// other).
+    pub fn client_identity_pem(&self) -> Option<Vec<u8>> {
+        let (certificate, key) = (
+            self.client_cert_pem.as_ref()?,
+            self.client_key_pem.as_ref()?,
+        );
+        let mut pem = certificate.clone();
+        pem.push(b'\n');
+        pem.extend_from_slice(key);
+        Some(pem)
+    }
+
+    /// Reads and validates the credentials for a `scheme` URL from the data of the Secret
+    /// `namespace/name`, with Flux's rules (fluxcd/pkg `git.NewAuthOptions`): SSH needs
+    /// `identity` and `known_hosts`; HTTP(S) uses `bearerToken` when present, otherwise
+    /// `username`/`password`, and a password needs a user name.
     pub fn from_secret(
-        secret: &str,
+        namespace: &str,
+        name: &str,
         data: &BTreeMap<String, ByteString>,
         scheme: &str,
     ) -> Result<Self, SourceError> {
-        let auth = Self {
-            username: text(data, "username", secret)?,
-            password: text(data, "password", secret)?,
-            bearer_token: text(data, "bearerToken", secret)?,
-            identity: text(data, "identity", secret)?,
-            known_hosts: text(data, "known_hosts", secret)?,
-            ca_pem: data
-                .get("ca.crt")
-                .or_else(|| data.get("caFile"))
-                .map(|v| v.0.clone()),
+        let mut auth = Self {
+            username: text(data, "username", name)?,
+            password: text(data, "password", name)?,
+            bearer_token: text(data, "bearerToken", name)?,
+            identity: text(data, "identity", name)?,
+            known_hosts: text(data, "known_hosts", name)?,
+            ca_pem: non_empty(data, "ca.crt").or_else(|| non_empty(data, "caFile")),
+            client_cert_pem: non_empty(data, "tls.crt"),
+            client_key_pem: non_empty(data, "tls.key"),
         };
         if scheme == "ssh" {
-            if auth.identity.is_none() {
-                return Err(SourceError::Authentication(format!(
-                    "invalid '{secret}' secret data: required fields 'identity' and 'known_hosts' for SSH"
-                )));
-            }
-            if auth
-                .known_hosts
-                .as_deref()
-                .is_none_or(|k| k.trim().is_empty())
+            auth.client_cert_pem = None;
+            auth.client_key_pem = None;
+            Self::validate_ssh(auth.identity.as_deref(), auth.known_hosts.as_deref())?;
+            if auth.password.as_deref().is_none_or(str::is_empty)
+                && auth.identity.as_deref().is_some_and(identity_is_encrypted)
             {
                 return Err(SourceError::Authentication(format!(
-                    "invalid '{secret}' secret data: required field 'known_hosts' for SSH"
+                    "SSH identity key is encrypted but no 'password' field was provided in the secret '{namespace}/{name}'"
                 )));
             }
-        } else {
-            if auth.username.is_some() != auth.password.is_some() && auth.identity.is_none() {
-                return Err(SourceError::Authentication(format!(
-                    "invalid '{secret}' secret data: 'username' and 'password' must both be set"
-                )));
-            }
-            if auth.bearer_token.is_some() && auth.username.is_some() {
-                return Err(SourceError::Authentication(format!(
-                    "invalid '{secret}' secret data: 'bearerToken' cannot be combined with 'username'/'password'"
-                )));
-            }
+        } else if auth.bearer_token.is_some() {
+            // The token wins; user name and password are not used.
+            auth.username = None;
+            auth.password = None;
+        } else if auth.username.as_deref().is_none_or(str::is_empty)
+            && auth.password.as_deref().is_some_and(|p| !p.is_empty())
+        {
+            return Err(invalid_option(
+                scheme,
+                "'password' requires 'username' to be set",
+            ));
         }
         Ok(auth)
     }
+
+    /// The credentials of a remote without `secretRef` (SSH cannot do without one).
+    pub fn without_secret(scheme: &str) -> Result<Self, SourceError> {
+        if scheme == "ssh" {
+            Self::validate_ssh(None, None)?;
+        }
+        Ok(Self::default())
+    }
+
+    fn validate_ssh(identity: Option<&str>, known_hosts: Option<&str>) -> Result<(), SourceError> {
+        if identity.is_none_or(str::is_empty) {
+            return Err(invalid_option("ssh", "'identity' is required"));
+        }
+        if known_hosts.is_none_or(str::is_empty) {
+            return Err(invalid_option("ssh", "'known_hosts' is required"));
+        }
+        Ok(())
+    }
+}
+
+/// Flux's `failed to configure authentication options: invalid '<transport>' auth option: …`.
+fn invalid_option(transport: &str, why: &str) -> SourceError {
+    SourceError::Authentication(format!(
+        "failed to configure authentication options: invalid '{transport}' auth option: {why}"
+    ))
+}
+
+/// Whether an SSH private key (OpenSSH or legacy PEM) needs a passphrase.
+fn identity_is_encrypted(identity: &str) -> bool {
+    if identity.contains("Proc-Type: 4,ENCRYPTED")
+        || identity.contains("BEGIN ENCRYPTED PRIVATE KEY")
+    {
+        return true;
+    }
+    ssh_key::PrivateKey::from_openssh(identity).is_ok_and(|key| key.is_encrypted())
 }
 
 #[cfg(test)]
@@ -119,10 +179,20 @@ mod tests {
 
     #[test]
     fn ssh_needs_identity_and_known_hosts() {
-        let error = GitAuth::from_secret("s", &data(&[("identity", "key")]), "ssh").unwrap_err();
-        assert!(error.to_string().contains("known_hosts"), "{error}");
+        let error =
+            GitAuth::from_secret("ns", "s", &data(&[("identity", "key")]), "ssh").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "failed to configure authentication options: invalid 'ssh' auth option: 'known_hosts' is required"
+        );
+        let error = GitAuth::without_secret("ssh").unwrap_err();
+        assert!(
+            error.to_string().ends_with("'identity' is required"),
+            "{error}"
+        );
         assert!(
             GitAuth::from_secret(
+                "ns",
                 "s",
                 &data(&[("identity", "k"), ("known_hosts", "h")]),
                 "ssh"
@@ -132,10 +202,39 @@ mod tests {
     }
 
     #[test]
-    fn basic_auth_needs_both_halves_and_never_prints_values() {
-        let error = GitAuth::from_secret("s", &data(&[("username", "flux")]), "https").unwrap_err();
-        assert!(error.to_string().contains("must both be set"));
+    fn encrypted_identity_without_password_is_refused() {
+        let pem = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+        let secret = data(&[("identity", pem), ("known_hosts", "h")]);
+        let error = GitAuth::from_secret("ns", "s", &secret, "ssh").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SSH identity key is encrypted but no 'password' field was provided in the secret 'ns/s'"
+        );
+    }
+
+    #[test]
+    fn http_rules_follow_flux_and_never_print_values() {
+        let error =
+            GitAuth::from_secret("ns", "s", &data(&[("password", "x")]), "https").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "failed to configure authentication options: invalid 'https' auth option: 'password' requires 'username' to be set"
+        );
+        let user_only = GitAuth::from_secret("ns", "s", &data(&[("username", "flux")]), "http");
+        assert!(user_only.is_ok(), "a user name alone is accepted");
+        let token = GitAuth::from_secret(
+            "ns",
+            "s",
+            &data(&[("bearerToken", "t"), ("username", "u"), ("password", "p")]),
+            "https",
+        )
+        .unwrap();
+        assert!(
+            token.username.is_none() && token.password.is_none(),
+            "the token wins"
+        );
         let auth = GitAuth::from_secret(
+            "ns",
             "s",
             &data(&[("username", "flux"), ("password", "hunter2")]),
             "https",

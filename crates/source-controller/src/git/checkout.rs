@@ -2,21 +2,15 @@
 //! shallowly and check out exactly that commit.
 //!
 //! Everything here is blocking; callers run it on a blocking thread with a deadline.
-//! Credentials are supplied through callbacks that give up after one attempt (libgit2
-//! would otherwise retry a rejected password forever), SSH host keys are checked against
-//! the Secret's `known_hosts`, and a Secret's `ca.crt` is trusted for HTTPS in addition to
-//! the system roots.
+//! Credentials, host-key and certificate checks and the proxy come from
+//! [`super::remote::Remote`]; failures become Flux's GitOperationFailed messages.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use git2::{
-    CertificateCheckStatus, Cred, CredentialType, Direction, FetchOptions, ProxyOptions,
-    RemoteCallbacks, Repository,
-};
+use git2::{Direction, Repository};
 
-use super::auth::GitAuth;
-use super::known_hosts;
+pub use super::remote::Remote;
 use crate::error::SourceError;
 
 /// What to check out, with Flux's precedence: commit, name, semver, tag, branch.
@@ -87,144 +81,36 @@ impl Resolved {
     }
 }
 
-/// A remote and how to reach it.
-#[derive(Debug, Clone)]
-pub struct Remote {
-    /// The repository URL.
-    pub url: String,
-    /// Credentials.
-    pub auth: GitAuth,
-    /// The proxy URL (with credentials embedded), if any.
-    pub proxy: Option<String>,
-    /// How long one operation may take.
-    pub timeout: Duration,
-}
-
-impl Remote {
-    fn host_and_port(&self) -> (String, u16) {
-        let without_scheme = self
-            .url
-            .split_once("://")
-            .map_or(self.url.as_str(), |(_, rest)| rest);
-        let authority = without_scheme.split('/').next().unwrap_or_default();
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        match host_port.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => (
-                host.trim_matches(['[', ']']).to_owned(),
-                port.parse().unwrap_or(22),
-            ),
-            _ => (host_port.trim_matches(['[', ']']).to_owned(), 22),
-        }
-    }
-
-    fn callbacks(&self, deadline: Instant) -> RemoteCallbacks<'_> {
-        let mut callbacks = RemoteCallbacks::new();
-        let mut attempts = 0;
-        callbacks.credentials(move |_url, username_from_url, allowed| {
-            attempts += 1;
-            if attempts > 1 {
-                return Err(git2::Error::from_str(
-                    "authentication required but the provided credentials were rejected",
-                ));
-            }
-            if allowed.contains(CredentialType::SSH_KEY)
-                && let Some(identity) = &self.auth.identity
-            {
-                return Cred::ssh_key_from_memory(
-                    username_from_url.unwrap_or("git"),
-                    None,
-                    identity,
-                    self.auth.password.as_deref(),
-                );
-            }
-            if allowed.contains(CredentialType::USER_PASS_PLAINTEXT)
-                && let (Some(user), Some(password)) = (&self.auth.username, &self.auth.password)
-            {
-                return Cred::userpass_plaintext(user, password);
-            }
-            if allowed.contains(CredentialType::USERNAME) {
-                return Cred::username(username_from_url.unwrap_or("git"));
-            }
-            Err(git2::Error::from_str(
-                "authentication required but no credentials were provided",
-            ))
-        });
-        let (host, port) = self.host_and_port();
-        callbacks.certificate_check(move |certificate, _hostname| {
-            if let Some(hostkey) = certificate.as_hostkey() {
-                let Some(known) = &self.auth.known_hosts else {
-                    return Err(git2::Error::from_str("no known_hosts given to verify the SSH host key"));
-                };
-                let key = hostkey.hostkey().unwrap_or_default();
-                if known_hosts::is_known(known, &host, port, key) {
-                    return Ok(CertificateCheckStatus::CertificateOk);
-                }
-                return Err(git2::Error::from_str(&format!(
-                    "ssh: handshake failed: knownhosts: key mismatch or unknown host for {host}:{port}"
-                )));
-            }
-            if let (Some(x509), Some(ca)) = (certificate.as_x509(), &self.auth.ca_pem) {
-                return match super::tls::verify_with_ca(x509.data(), ca, &host) {
-                    Ok(()) => Ok(CertificateCheckStatus::CertificateOk),
-                    Err(why) => Err(git2::Error::from_str(&format!("x509: certificate signed by unknown authority: {why}"))),
-                };
-            }
-            Ok(CertificateCheckStatus::CertificatePassthrough)
-        });
-        callbacks.transfer_progress(move |_| Instant::now() < deadline);
-        callbacks.sideband_progress(move |_| Instant::now() < deadline);
-        callbacks
-    }
-
-    fn proxy_options(&self) -> ProxyOptions<'_> {
-        let mut options = ProxyOptions::new();
-        if let Some(proxy) = &self.proxy {
-            options.url(proxy);
-        }
-        options
-    }
-
-    fn fetch_options(
-        &self,
-        deadline: Instant,
-        depth: Option<i32>,
-    ) -> (FetchOptions<'_>, Vec<String>) {
-        let mut options = FetchOptions::new();
-        options.remote_callbacks(self.callbacks(deadline));
-        options.proxy_options(self.proxy_options());
-        options.download_tags(git2::AutotagOption::None);
-        if let Some(depth) = depth {
-            options.depth(depth);
-        }
-        let headers: Vec<String> = self
-            .auth
-            .bearer_token
-            .iter()
-            .map(|token| format!("Authorization: Bearer {token}"))
-            .collect();
-        (options, headers)
-    }
-}
-
-/// Turns a libgit2 error into Flux's reason family, naming the remote but no secret.
-fn git_error(url: &str, action: &str, error: &git2::Error) -> SourceError {
-    let mut message = error.message().to_owned();
+/// Turns a libgit2 error into Flux's GitOperationFailed, naming the remote but no secret.
+fn git_error(remote: &Remote, action: &str, error: &git2::Error) -> SourceError {
+    let mut message = remote
+        .bridge_error()
+        .unwrap_or_else(|| error.message().to_owned());
     let lower = message.to_lowercase();
     if lower.contains("hostkey") || lower.contains("host key") {
         // libgit2 replaces the certificate callback's error with its own text.
         "ssh: handshake failed: knownhosts: the host key is unknown or does not match known_hosts"
             .clone_into(&mut message);
     }
-    let text = format!("failed to {action} '{url}': {message}");
-    if lower.contains("authentication")
-        || lower.contains("credentials")
-        || lower.contains("401")
-        || lower.contains("403")
+    if lower.contains("status code: 400")
+        && remote.url.starts_with("https://")
+        && remote.auth.client_identity_pem().is_none()
     {
-        SourceError::Authentication(text)
-    } else {
-        SourceError::Fetch(text)
+        // What nginx and most servers answer when they require a client certificate.
+        message.push_str(
+            " (the server may require a TLS client certificate: set 'tls.crt' and 'tls.key' in the secretRef)",
+        );
     }
+    // Flux reports every failure of the Git client itself, rejected credentials included,
+    // as GitOperationFailed with this prefix.
+    let action = match action {
+        "list references of" | "fetch" => "clone",
+        other => other,
+    };
+    SourceError::Fetch(format!(
+        "failed to checkout and determine revision: unable to {action} {}: {message}",
+        remote.describe()
+    ))
 }
 
 /// Asks the remote which commit `reference` points at, without fetching any objects.
@@ -242,7 +128,7 @@ pub fn resolve(remote: &Remote, reference: &GitReference) -> Result<Option<Resol
         return Ok(None);
     }
     let deadline = Instant::now() + remote.timeout;
-    let mut detached = git2::Remote::create_detached(remote.url.as_str()).map_err(|e| {
+    let mut detached = git2::Remote::create_detached(remote.connect_url()).map_err(|e| {
         SourceError::InvalidSpec {
             reason: "URLInvalid",
             message: format!("invalid URL '{}': {}", remote.url, e.message()),
@@ -254,14 +140,16 @@ pub fn resolve(remote: &Remote, reference: &GitReference) -> Result<Option<Resol
             Some(remote.callbacks(deadline)),
             Some(remote.proxy_options()),
         )
-        .map_err(|e| git_error(&remote.url, "list references of", &e))?;
+        .map_err(|e| git_error(remote, "list references of", &e))?;
     let heads: Vec<(String, String)> = connection
         .list()
-        .map_err(|e| git_error(&remote.url, "list references of", &e))?
+        .map_err(|e| git_error(remote, "list references of", &e))?
         .iter()
         .map(|head| (head.name().to_owned(), head.oid().to_string()))
         .collect();
-    select(&heads, reference).map(Some)
+    select(&heads, reference)
+        .map(Some)
+        .map_err(|e| checkout_error(remote, e))
 }
 
 /// Picks the commit for `reference` from an ls-remote listing (`name`, `oid`), preferring
@@ -279,8 +167,8 @@ pub fn select(
             .map(|(_, oid)| oid.clone())
     };
     let resolved = |refname: String, name: String| -> Result<Resolved, SourceError> {
-        let commit =
-            find(&refname).ok_or_else(|| SourceError::Fetch(not_found_message(&name, &refname)))?;
+        let commit = find(&refname)
+            .ok_or_else(|| SourceError::Fetch(format!("couldn't find remote ref \"{refname}\"")))?;
         Ok(Resolved {
             refname: Some(refname),
             revision_name: Some(name),
@@ -315,13 +203,20 @@ pub fn select(
     }
 }
 
-fn not_found_message(name: &str, refname: &str) -> String {
-    if refname.starts_with("refs/heads/") {
-        format!("unable to clone: couldn't find remote ref '{refname}' (branch '{name}' not found)")
-    } else if refname.starts_with("refs/tags/") {
-        format!("unable to clone: couldn't find remote ref '{refname}' (tag '{name}' not found)")
-    } else {
-        format!("unable to clone: couldn't find remote ref '{refname}'")
+/// Flux's wording for a reference the remote does not have or no tag matching the range:
+/// `failed to checkout and determine revision: [unable to clone '<url>': ]<why>`.
+fn checkout_error(remote: &Remote, error: SourceError) -> SourceError {
+    match error {
+        SourceError::Fetch(message) if message.starts_with("couldn't find remote ref") => {
+            SourceError::Fetch(format!(
+                "failed to checkout and determine revision: unable to clone {}: {message}",
+                remote.describe()
+            ))
+        }
+        SourceError::Fetch(message) => SourceError::Fetch(format!(
+            "failed to checkout and determine revision: {message}"
+        )),
+        other => other,
     }
 }
 
@@ -362,11 +257,11 @@ pub fn checkout(
         message: format!("failed to create working directory: {e}"),
     };
     std::fs::create_dir_all(dir).map_err(storage)?;
-    let repository = Repository::init(dir)
-        .map_err(|e| git_error(&remote.url, "initialise a repository for", &e))?;
+    let repository =
+        Repository::init(dir).map_err(|e| git_error(remote, "initialise a repository for", &e))?;
     let mut origin = repository
-        .remote_anonymous(&remote.url)
-        .map_err(|e| git_error(&remote.url, "configure remote", &e))?;
+        .remote_anonymous(remote.connect_url())
+        .map_err(|e| git_error(remote, "configure remote", &e))?;
 
     let (refspecs, depth) = fetch_plan(reference, resolved);
     let (mut fetch_options, headers) = remote.fetch_options(deadline, depth);
@@ -378,7 +273,7 @@ pub fn checkout(
             if Instant::now() >= deadline {
                 timeout_error(remote)
             } else {
-                git_error(&remote.url, "fetch", &e)
+                git_error(remote, "fetch", &e)
             }
         })?;
 
@@ -387,11 +282,11 @@ pub fn checkout(
     } else {
         let heads: Vec<(String, String)> = origin
             .list()
-            .map_err(|e| git_error(&remote.url, "list references of", &e))?
+            .map_err(|e| git_error(remote, "list references of", &e))?
             .iter()
             .map(|head| (head.name().to_owned(), head.oid().to_string()))
             .collect();
-        select(&heads, reference)?
+        select(&heads, reference).map_err(|e| checkout_error(remote, e))?
     };
     let oid = git2::Oid::from_str(&resolved.commit).map_err(|_| SourceError::InvalidSpec {
         reason: "GitOperationFailed",
@@ -410,19 +305,14 @@ pub fn checkout(
     }
     repository
         .checkout_tree(commit.as_object(), Some(&mut builder))
-        .map_err(|e| git_error(&remote.url, "check out commit of", &e))?;
+        .map_err(|e| git_error(remote, "check out commit of", &e))?;
     repository
         .set_head_detached(oid)
-        .map_err(|e| git_error(&remote.url, "check out commit of", &e))?;
+        .map_err(|e| git_error(remote, "check out commit of", &e))?;
     if options.submodules {
-        update_submodules(&repository, remote, deadline)?;
+        update_submodules(&repository, remote, deadline, SUBMODULE_RECURSION_DEPTH)?;
     }
-    let subject = commit
-        .summary()
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-        .to_owned();
+    let subject = short_message(&String::from_utf8_lossy(commit.message_bytes()));
     let commit_signature = match repository.extract_signature(&oid, None) {
         Ok((signature, payload)) => super::verify::Signed {
             signature: String::from_utf8_lossy(&signature).into_owned(),
@@ -440,6 +330,17 @@ pub fn checkout(
         commit_signature,
         tag,
     })
+}
+
+/// The first line of a commit message, cut at 50 characters with `...` (Flux's
+/// `Commit.ShortMessage`, used in the NewArtifact event).
+pub fn short_message(message: &str) -> String {
+    let subject = message.split('\n').next().unwrap_or_default();
+    if subject.chars().count() > 50 {
+        format!("{}...", subject.chars().take(50).collect::<String>())
+    } else {
+        subject.to_owned()
+    }
 }
 
 /// The fetched tag object behind a tag reference (a lightweight tag has no signature).
@@ -509,23 +410,32 @@ fn timeout_error(remote: &Remote) -> SourceError {
     ))
 }
 
+/// How deep submodules of submodules are followed (go-git's default, which Flux uses).
+const SUBMODULE_RECURSION_DEPTH: u32 = 10;
+
+/// Initialises and updates the submodules of `repository`, `depth` levels down, with the
+/// remote's credentials.
 fn update_submodules(
     repository: &Repository,
     remote: &Remote,
     deadline: Instant,
+    depth: u32,
 ) -> Result<(), SourceError> {
+    if depth == 0 {
+        return Ok(());
+    }
     let submodules = repository
         .submodules()
-        .map_err(|e| git_error(&remote.url, "list submodules of", &e))?;
+        .map_err(|e| git_error(remote, "list submodules of", &e))?;
     for mut submodule in submodules {
         let mut options = git2::SubmoduleUpdateOptions::new();
         let (fetch_options, _) = remote.fetch_options(deadline, None);
         options.fetch(fetch_options);
         submodule
             .update(true, Some(&mut options))
-            .map_err(|e| git_error(&remote.url, "update submodules of", &e))?;
+            .map_err(|e| git_error(remote, "update submodules of", &e))?;
         if let Ok(sub_repository) = submodule.open() {
-            update_submodules(&sub_repository, remote, deadline)?;
+            update_submodules(&sub_repository, remote, deadline, depth - 1)?;
         }
     }
     Ok(())
@@ -591,6 +501,15 @@ mod tests {
     }
 
     #[test]
+    fn short_messages_are_first_lines_cut_at_fifty_characters() {
+        assert_eq!(short_message("one\ntwo\n\nbody"), "one");
+        assert_eq!(short_message(""), "");
+        let long = "ä".repeat(51);
+        assert_eq!(short_message(&long), format!("{}...", "ä".repeat(50)));
+        assert_eq!(short_message(&"x".repeat(50)), "x".repeat(50));
+    }
+
+    #[test]
     fn selects_refs_and_formats_revisions() {
         let heads = heads();
         let branch = select(&heads, &GitReference::Branch("main".into())).unwrap();
@@ -609,32 +528,10 @@ mod tests {
         assert!(
             missing
                 .to_string()
-                .contains("couldn't find remote ref 'refs/heads/nope'"),
+                .contains("couldn't find remote ref \"refs/heads/nope\""),
             "{missing}"
         );
         let none = select(&heads, &GitReference::Semver(">=3".into())).unwrap_err();
         assert!(none.to_string().contains("no match found for semver: >=3"));
-    }
-
-    #[test]
-    fn host_and_port_from_urls() {
-        let remote = |url: &str| Remote {
-            url: url.into(),
-            auth: GitAuth::default(),
-            proxy: None,
-            timeout: Duration::from_secs(1),
-        };
-        assert_eq!(
-            remote("ssh://git@github.com/org/repo").host_and_port(),
-            ("github.com".into(), 22)
-        );
-        assert_eq!(
-            remote("ssh://root@127.0.0.1:2222/srv/repo.git").host_and_port(),
-            ("127.0.0.1".into(), 2222)
-        );
-        assert_eq!(
-            remote("https://user@example.org:8443/x.git").host_and_port(),
-            ("example.org".into(), 8443)
-        );
     }
 }

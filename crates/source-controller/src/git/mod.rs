@@ -1,8 +1,12 @@
 //! GitRepository: Git operations and the reconciler.
 
 pub mod auth;
+pub mod bridge;
 pub mod checkout;
 pub mod known_hosts;
+pub mod proxy;
 pub mod reconciler;
+pub mod remote;
+pub mod securejoin;
 pub mod tls;
 pub mod verify;

@@ -20,8 +20,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 use tracing::info;
 
-use super::auth::GitAuth;
-use super::checkout::{self, CheckoutOptions, GitReference, Remote};
+use super::checkout::{self, CheckoutOptions, GitReference};
 use super::verify;
 use crate::args::Args;
 use crate::error::SourceError;
@@ -48,6 +47,13 @@ const SUMMARY: [&str; 8] = [
     "Reconciling",
 ];
 const KIND: &str = "gitrepository";
+/// Conditions whose disappearance is a recovery worth an event (Flux's
+/// `gitRepositoryFailConditions`).
+const FAIL_CONDITIONS: [&str; 3] = [
+    "FetchFailed",
+    "IncludeUnavailable",
+    "StorageOperationFailed",
+];
 
 /// Reconciles GitRepositories into artifacts.
 pub struct GitRepositoryReconciler {
@@ -133,19 +139,12 @@ impl GitRepositoryReconciler {
         let name = object.name_any();
         let generation = object.metadata.generation.unwrap_or_default();
 
-        // Storage housekeeping: drop an advertised artifact that is gone, refresh its URL.
-        if let Some(artifact) = &status.artifact {
-            if self.storage.exists(artifact) {
-                status.artifact = Some(self.storage.with_current_url(artifact));
-            } else {
-                status.artifact = None;
-                Conditions::new(status.conditions_mut(), generation, context.clock.as_ref())
-                    .delete("ArtifactInStorage");
-            }
-        }
-        self.storage
-            .collect_garbage(KIND, &namespace, &name, status.artifact.as_ref());
-
+        self.housekeeping(context, status, &namespace, &name, generation);
+        let failed_before = status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|condition| FAIL_CONDITIONS.contains(&condition.type_.as_str()));
         let verify_mode = object
             .spec
             .verify
@@ -156,7 +155,8 @@ impl GitRepositoryReconciler {
             Conditions::new(status.conditions_mut(), generation, context.clock.as_ref())
                 .delete("SourceVerified");
         }
-        let remote = remote(context, object).await?;
+        let remote = super::remote::from_object(context, object).await?;
+        let (remote, _bridge) = super::bridge::attach(remote).await?;
         let reference = GitReference::from_spec(object.spec.reference.as_ref());
         let resolve_remote = remote.clone();
         let resolve_reference = reference.clone();
@@ -165,19 +165,13 @@ impl GitRepositoryReconciler {
         })
         .await?;
 
-        let config_unchanged = status.observed_ignore == object.spec.ignore
-            && status.observed_recurse_submodules == object.spec.recurse_submodules
-            && status.observed_sparse_checkout == object.spec.sparse_checkout
-            && object.spec.include.as_ref().is_none_or(Vec::is_empty)
-            && verify_mode
-                .is_none_or(|mode| mode.satisfied_by(status.source_verification_mode.as_deref()));
-        if let (Some(resolved), Some(artifact)) = (&resolved, &status.artifact)
-            && artifact.revision == resolved.revision()
-            && config_unchanged
-            && status.observed_generation == Some(generation)
-        {
+        if let Some(artifact) = up_to_date(object, status, resolved.as_ref(), verify_mode) {
             info!(%name, %namespace, revision = %artifact.revision, "no changes since last reconciliation");
-            mark_stored(context, status, generation, &artifact.revision.clone());
+            mark_stored(context, status, generation, &artifact.revision);
+            if failed_before {
+                let message = format!("stored artifact for commit '{}'", artifact.revision);
+                notify(context, object, "Succeeded", &message, &artifact).await;
+            }
             return Ok(Outcome::Done);
         }
 
@@ -223,30 +217,38 @@ impl GitRepositoryReconciler {
                 ignore.as_deref(),
             )
             .await?;
-        let new_artifact = status.artifact.as_ref().is_none_or(|previous| {
-            previous.digest != artifact.digest || previous.revision != artifact.revision
-        });
-        status.artifact = Some(artifact.clone());
-        status.included_artifacts = (!included.is_empty()).then_some(included);
-        status.observed_ignore.clone_from(&object.spec.ignore);
-        status.observed_recurse_submodules = object.spec.recurse_submodules;
-        status.observed_include.clone_from(&object.spec.include);
-        status
-            .observed_sparse_checkout
-            .clone_from(&object.spec.sparse_checkout);
+        let new_artifact = record(object, status, &artifact, included);
         mark_stored(context, status, generation, &revision);
+        let message = format!("stored artifact for commit '{}'", checked_out.subject);
         if new_artifact {
-            let metadata = BTreeMap::from([
-                ("revision".to_owned(), revision.clone()),
-                ("digest".to_owned(), artifact.digest.clone()),
-            ]);
-            let message = format!("stored artifact for commit '{}'", checked_out.subject);
-            context
-                .recorder
-                .publish(object, EventType::Normal, "NewArtifact", &message, metadata)
-                .await;
+            notify(context, object, "NewArtifact", &message, &artifact).await;
+        } else if failed_before {
+            notify(context, object, "Succeeded", &message, &artifact).await;
         }
         Ok(Outcome::Done)
+    }
+
+    /// Storage housekeeping: drops an advertised artifact that is gone, refreshes its URL
+    /// and collects old artifacts.
+    fn housekeeping(
+        &self,
+        context: &Context,
+        status: &mut GitRepositoryStatus,
+        namespace: &str,
+        name: &str,
+        generation: i64,
+    ) {
+        if let Some(artifact) = &status.artifact {
+            if self.storage.exists(artifact) {
+                status.artifact = Some(self.storage.with_current_url(artifact));
+            } else {
+                status.artifact = None;
+                Conditions::new(status.conditions_mut(), generation, context.clock.as_ref())
+                    .delete("ArtifactInStorage");
+            }
+        }
+        self.storage
+            .collect_garbage(KIND, namespace, name, status.artifact.as_ref());
     }
 
     /// Verifies the commit and/or tag signature against the keys of `spec.verify.secretRef`,
@@ -330,18 +332,106 @@ impl GitRepositoryReconciler {
                 .and_then(|s| s.artifact)
                 .ok_or_else(|| unavailable("no artifact available".to_owned()))?;
             let target = include.to_path.clone().unwrap_or_else(|| name.clone());
+            let from = include.from_path.clone().unwrap_or_default();
+            let copy_failure = |why: String| SourceError::Storage {
+                reason: "CopyFailure",
+                message: format!("failed to copy '{name}' include from {from} to {target}: {why}"),
+            };
+            let destination = include_destination(checkout, &target).map_err(copy_failure)?;
             self.storage
-                .copy_included(
-                    &artifact,
-                    include.from_path.as_deref(),
-                    &checkout.join(target.trim_start_matches('/')),
-                )
+                .copy_included(&artifact, include.from_path.as_deref(), &destination)
                 .await
-                .map_err(|e| unavailable(e.to_string()))?;
+                .map_err(|e| copy_failure(e.to_string()))?;
             artifacts.push(artifact);
         }
         Ok(artifacts)
     }
+}
+
+/// The current artifact when it already holds `resolved` with the same content settings
+/// (ignore, submodules, sparse checkout, no includes, verification): nothing to rebuild.
+/// As Flux, other spec changes (interval, secretRef, timeout...) do not rebuild it.
+fn up_to_date(
+    object: &GitRepository,
+    status: &GitRepositoryStatus,
+    resolved: Option<&checkout::Resolved>,
+    verify_mode: Option<verify::Mode>,
+) -> Option<Artifact> {
+    let artifact = status.artifact.as_ref()?;
+    let config_unchanged = status.observed_ignore == object.spec.ignore
+        && status.observed_recurse_submodules == object.spec.recurse_submodules
+        && status.observed_sparse_checkout == object.spec.sparse_checkout
+        && object.spec.include.as_ref().is_none_or(Vec::is_empty)
+        && verify_mode
+            .is_none_or(|mode| mode.satisfied_by(status.source_verification_mode.as_deref()));
+    (config_unchanged && artifact.revision == resolved?.revision()).then(|| artifact.clone())
+}
+
+/// Records a stored artifact and the settings it was built with; true when it differs from
+/// the previous one.
+fn record(
+    object: &GitRepository,
+    status: &mut GitRepositoryStatus,
+    artifact: &Artifact,
+    included: Vec<Artifact>,
+) -> bool {
+    let new_artifact = status.artifact.as_ref().is_none_or(|previous| {
+        previous.digest != artifact.digest || previous.revision != artifact.revision
+    });
+    status.artifact = Some(artifact.clone());
+    status.included_artifacts = (!included.is_empty()).then_some(included);
+    status.observed_ignore.clone_from(&object.spec.ignore);
+    status.observed_recurse_submodules = object.spec.recurse_submodules;
+    status.observed_include.clone_from(&object.spec.include);
+    status
+        .observed_sparse_checkout
+        .clone_from(&object.spec.sparse_checkout);
+    new_artifact
+}
+
+/// Where an include's `toPath` lands: inside the checkout whatever symlinks and `..` it
+/// meets (Flux's `SecureJoin`), and, as Flux's rename of the whole tree, never into an
+/// existing non-empty directory or over a file, so nothing is written through a symlink of
+/// the repository.
+fn include_destination(checkout: &Path, to_path: &str) -> Result<std::path::PathBuf, String> {
+    let destination =
+        super::securejoin::secure_join(checkout, to_path).map_err(|e| e.to_string())?;
+    match std::fs::symlink_metadata(&destination) {
+        Err(_) => Ok(destination),
+        Ok(metadata) if metadata.is_dir() => {
+            let empty = std::fs::read_dir(&destination)
+                .map_err(|e| e.to_string())?
+                .next()
+                .is_none();
+            if empty {
+                Ok(destination)
+            } else {
+                Err(format!("destination '{to_path}' exists and is not empty"))
+            }
+        }
+        Ok(_) => Err(format!(
+            "destination '{to_path}' exists and is not a directory"
+        )),
+    }
+}
+
+/// A Normal event about the stored `artifact`, with its revision and digest as metadata
+/// (Flux's NewArtifact, or Succeeded when recovering from a failure).
+async fn notify(
+    context: &Context,
+    object: &GitRepository,
+    reason: &str,
+    message: &str,
+    artifact: &Artifact,
+) {
+    let metadata = BTreeMap::from([
+        ("revision".to_owned(), artifact.revision.clone()),
+        ("digest".to_owned(), artifact.digest.clone()),
+    ]);
+    context
+        .recorder
+        .publish(object, EventType::Normal, reason, message, metadata)
+        .await;
 }
 
 /// ArtifactInStorage and Ready True for `revision`.
@@ -356,98 +446,6 @@ fn mark_stored(
         Conditions::new(status.conditions_mut(), generation, context.clock.as_ref());
     conditions.mark_true("ArtifactInStorage", "Succeeded", message.clone());
     conditions.mark_true("Ready", "Succeeded", message);
-}
-
-/// The remote of a GitRepository with its credentials, proxy and timeout.
-async fn remote(context: &Context, object: &GitRepository) -> Result<Remote, SourceError> {
-    let spec = &object.spec;
-    let scheme = spec
-        .url
-        .split_once("://")
-        .map(|(scheme, _)| scheme)
-        .unwrap_or_default();
-    if !matches!(scheme, "http" | "https" | "ssh") {
-        return Err(SourceError::InvalidSpec {
-            reason: "URLInvalid",
-            message: format!(
-                "failed to configure authentication options: git URL scheme '{scheme}' not supported"
-            ),
-        });
-    }
-    let namespace = object.namespace().unwrap_or_default();
-    let secrets: Api<Secret> = Api::namespaced(context.client.clone(), &namespace);
-    let auth = match &spec.secret_ref {
-        Some(reference) => {
-            let secret = secrets.get_opt(&reference.name).await?.ok_or_else(|| {
-                SourceError::Authentication(format!(
-                    "failed to get secret '{namespace}/{}': secret not found",
-                    reference.name
-                ))
-            })?;
-            GitAuth::from_secret(&reference.name, &secret.data.unwrap_or_default(), scheme)?
-        }
-        None if scheme == "ssh" => {
-            return Err(SourceError::Authentication(
-                "failed to configure authentication options: SSH requires a secretRef with 'identity' and 'known_hosts'"
-                    .to_owned(),
-            ));
-        }
-        None => GitAuth::default(),
-    };
-    let proxy = match &spec.proxy_secret_ref {
-        Some(reference) => {
-            let secret = secrets.get_opt(&reference.name).await?.ok_or_else(|| {
-                SourceError::Authentication(format!(
-                    "failed to get proxy secret '{namespace}/{}': secret not found",
-                    reference.name
-                ))
-            })?;
-            Some(proxy_url(
-                &reference.name,
-                &secret.data.unwrap_or_default(),
-            )?)
-        }
-        None => None,
-    };
-    let timeout = spec
-        .timeout
-        .as_deref()
-        .map(ferroflux_runtime::duration::parse)
-        .transpose()
-        .map_err(|e| SourceError::InvalidSpec {
-            reason: "InvalidDuration",
-            message: e.to_string(),
-        })?
-        .unwrap_or(Duration::from_secs(60));
-    Ok(Remote {
-        url: spec.url.clone(),
-        auth,
-        proxy,
-        timeout,
-    })
-}
-
-/// `address` (+ `username`/`password`) of a proxy Secret, as one URL.
-fn proxy_url(
-    secret: &str,
-    data: &BTreeMap<String, k8s_openapi::ByteString>,
-) -> Result<String, SourceError> {
-    let get = |key: &str| {
-        data.get(key)
-            .map(|v| String::from_utf8_lossy(&v.0).trim().to_owned())
-    };
-    let address = get("address").filter(|a| !a.is_empty()).ok_or_else(|| {
-        SourceError::Authentication(format!(
-            "invalid proxy secret '{secret}': key 'address' is missing"
-        ))
-    })?;
-    match (get("username"), get("password")) {
-        (Some(user), Some(password)) => {
-            let (scheme, rest) = address.split_once("://").unwrap_or(("http", &address));
-            Ok(format!("{scheme}://{user}:{password}@{rest}"))
-        }
-        _ => Ok(address),
-    }
 }
 
 /// Runs blocking Git work on a blocking thread, failing after `timeout` (plus slack for

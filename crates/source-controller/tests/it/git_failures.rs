@@ -37,7 +37,12 @@ async fn wrong_password_keeps_the_previous_artifact_and_leaks_nothing() {
         .wait_ready("app", ConditionStatus::False, None)
         .await;
     let (reason, message) = Harness::ready_message(&object);
-    assert_eq!(reason, "AuthenticationFailed", "{message}");
+    // As Flux: credentials the server rejects are a failure of the Git operation.
+    assert_eq!(reason, "GitOperationFailed", "{message}");
+    assert!(
+        message.starts_with("failed to checkout and determine revision: unable to clone '"),
+        "{message}"
+    );
     let status = object.status.unwrap();
     assert_eq!(
         status.artifact.unwrap().revision,
@@ -88,7 +93,13 @@ async fn missing_branch_missing_secret_and_unreachable_host() {
         .await;
     let (reason, message) = Harness::ready_message(&object);
     assert_eq!(reason, "AuthenticationFailed");
-    assert!(message.contains("does-not-exist"), "{message}");
+    assert_eq!(
+        message,
+        format!(
+            "failed to get secret '{}/does-not-exist': secrets \"does-not-exist\" not found",
+            harness.namespace.name()
+        )
+    );
 
     harness
         .create("unreachable", spec("http://127.0.0.1:1/git/app.git", None))

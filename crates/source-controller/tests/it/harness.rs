@@ -24,6 +24,11 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(prefix: &str) -> Self {
+        Self::start_with_args(prefix, &[]).await
+    }
+
+    /// Like [`Self::start`], with extra controller flags (e.g. `--events-addr`).
+    pub async fn start_with_args(prefix: &str, extra: &[String]) -> Self {
         let client = client().await;
         install_crds(&client).await;
         let namespace = TestNamespace::new(&client, prefix).await;
@@ -38,7 +43,10 @@ impl Harness {
                 format!("--storage-path={}", storage.path().join("data").display()),
                 format!("--storage-addr=127.0.0.1:{port}"),
                 format!("--storage-adv-addr=127.0.0.1:{port}"),
-            ],
+            ]
+            .into_iter()
+            .chain(extra.iter().cloned())
+            .collect::<Vec<_>>(),
             storage.path().join("controller.log"),
         );
         Self {

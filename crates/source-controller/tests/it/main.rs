@@ -6,8 +6,14 @@ mod helm_harness;
 
 mod bucket_basics;
 mod git_auth;
+mod git_bad_input;
 mod git_basics;
+mod git_events;
 mod git_failures;
+mod git_mtls;
+mod git_proxy;
+mod git_submodules;
+mod git_support;
 mod git_verify;
 mod helm_chart;
 mod helm_repository;

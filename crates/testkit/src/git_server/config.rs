@@ -35,6 +35,9 @@ http {
     listen 127.0.0.1:@HTTPS_PORT@ ssl;
     ssl_certificate @ROOT@/pki/server.crt;
     ssl_certificate_key @ROOT@/pki/server.key;
+    # Client certificates are asked for on every TLS connection but only /mtls/ needs one.
+    ssl_verify_client optional;
+    ssl_client_certificate @ROOT@/pki/ca.crt;
     client_max_body_size 0;
     location ~ ^/git(?<git_path>/.*)$ {
       auth_basic "git";
@@ -51,6 +54,12 @@ http {
     location ~ ^/public(?<git_path>/.*)$ {
 @BACKEND@
     }
+    location ~ ^/mtls(?<git_path>/.*)$ {
+      if ($ssl_client_verify != SUCCESS) {
+        return 400 "No required SSL certificate was sent\n";
+      }
+@BACKEND@
+    }
   }
 }
 "#;
@@ -65,7 +74,8 @@ const BACKEND: &str = r#"      fastcgi_pass unix:@ROOT@/http/fcgiwrap.sock;
       fastcgi_param GIT_PROTOCOL $http_git_protocol;"#;
 
 /// nginx in front of `git http-backend`: `/git/` with basic auth, `/bearer/` with a token,
-/// `/public/` open; each on the HTTP and the HTTPS port.
+/// `/public/` open, `/mtls/` for TLS clients with a certificate from the test CA; each on
+/// the HTTP and the HTTPS port.
 pub(super) fn nginx(config: &Nginx<'_>) -> String {
     NGINX
         .replace("@BACKEND@", BACKEND)

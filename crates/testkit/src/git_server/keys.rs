@@ -65,6 +65,45 @@ pub(crate) fn generate_pki(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A TLS client certificate (`client.crt`, `client.key`, extended key usage clientAuth)
+/// issued by the CA that [`generate_pki`] wrote to `dir`.
+pub(super) fn generate_client_cert(dir: &Path) -> Result<(), String> {
+    run(Command::new("openssl")
+        .args(["req", "-new", "-subj", "/CN=ferroflux test client"])
+        .args([
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .arg("-keyout")
+        .arg(dir.join("client.key"))
+        .arg("-out")
+        .arg(dir.join("client.csr")))?;
+    fs::write(
+        dir.join("client.ext"),
+        "basicConstraints=critical,CA:FALSE\n\
+         keyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=clientAuth\n",
+    )
+    .map_err(|e| format!("writing client.ext: {e}"))?;
+    run(Command::new("openssl")
+        .args(["x509", "-req", "-days", "3650", "-set_serial"])
+        .arg(format!("0x{:x}", rand::random::<u64>() | 1 << 62))
+        .arg("-in")
+        .arg(dir.join("client.csr"))
+        .arg("-CA")
+        .arg(dir.join("ca.crt"))
+        .arg("-CAkey")
+        .arg(dir.join("ca.key"))
+        .arg("-extfile")
+        .arg(dir.join("client.ext"))
+        .arg("-out")
+        .arg(dir.join("client.crt")))?;
+    Ok(())
+}
+
 /// Ed25519 host and client keys, `authorized_keys` for the client and a `known_hosts` line for
 /// the host on `port`.
 pub(super) fn generate_ssh_keys(dir: &Path, port: u16) -> Result<(), String> {
