@@ -107,6 +107,7 @@ where
 pub struct Controller {
     child: Child,
     log: PathBuf,
+    metrics_port: u16,
 }
 
 impl Controller {
@@ -139,6 +140,7 @@ impl Controller {
         let mut controller = Self {
             child,
             log: log.to_owned(),
+            metrics_port,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -171,11 +173,150 @@ impl Controller {
     pub fn log(&self) -> &Path {
         &self.log
     }
+
+    /// `(reconciliations, their total seconds)` from the controller's
+    /// `gotk_reconcile_duration_seconds` histogram, summed over objects.
+    pub fn reconciles(&self) -> (f64, f64) {
+        let text = self.metrics().unwrap_or_default();
+        let sum = |prefix: &str| -> f64 {
+            text.lines()
+                .filter(|line| line.starts_with(prefix))
+                .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum()
+        };
+        (
+            sum("gotk_reconcile_duration_seconds_count{"),
+            sum("gotk_reconcile_duration_seconds_sum{"),
+        )
+    }
+
+    /// CPU seconds (user + system) the process has used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        let ticks: u32 = stat.rsplit_once(')').map_or(0, |(_, rest)| {
+            rest.split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|v| v.parse::<u32>().ok())
+                .sum()
+        });
+        f64::from(ticks) / 100.0
+    }
+
+    /// The text of the controller's `/metrics`.
+    fn metrics(&self) -> Result<String> {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text)?;
+        Ok(text)
+    }
+
+    /// Prints the reconciliations per object, their mean duration and the CPU time used.
+    pub fn report(&self, name: &str, objects: usize) {
+        let (count, seconds) = self.reconciles();
+        let objects = f64::from(u32::try_from(objects.max(1)).unwrap_or(u32::MAX));
+        eprintln!(
+            "bench: {name}: {:.1} reconciliations per object, {:.0} ms mean, {:.1} s CPU",
+            count / objects,
+            if count > 0.0 {
+                seconds * 1000.0 / count
+            } else {
+                0.0
+            },
+            self.cpu_seconds()
+        );
+    }
 }
 
 impl Drop for Controller {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The API server's request counters (`apiserver_request_total`), keyed by
+/// `verb resource[/subresource]`, summed over codes and scopes.
+pub async fn api_requests(client: &Client) -> std::collections::BTreeMap<String, u64> {
+    let mut counts = std::collections::BTreeMap::new();
+    let request = http::Request::get("/metrics").body(Vec::new());
+    let Ok(text) = (match request {
+        Ok(request) => client
+            .request_text(request)
+            .await
+            .map_err(anyhow::Error::from),
+        Err(error) => Err(anyhow::Error::from(error)),
+    }) else {
+        return counts;
+    };
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("apiserver_request_total{"))
+    {
+        let label = |name: &str| {
+            line.split(&format!(",{name}=\""))
+                .nth(1)
+                .or_else(|| line.split(&format!("{{{name}=\"")).nth(1))
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let Some(value) = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()) else {
+            continue;
+        };
+        let (resource, subresource) = (label("resource"), label("subresource"));
+        if resource.is_empty() {
+            continue;
+        }
+        let key = if subresource.is_empty() {
+            format!("{} {resource}", label("verb"))
+        } else {
+            format!("{} {resource}/{subresource}", label("verb"))
+        };
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "request counters are small non-negative integers"
+        )]
+        let value = value as u64;
+        *counts.entry(key).or_default() += value;
+    }
+    counts
+}
+
+/// Prints the API requests made between two [`api_requests`] snapshots, per object of a
+/// run of `count`, busiest first.
+pub fn print_api_requests(
+    before: &std::collections::BTreeMap<String, u64>,
+    after: &std::collections::BTreeMap<String, u64>,
+    count: usize,
+) {
+    let mut rows: Vec<(u64, &String)> = after
+        .iter()
+        .map(|(key, value)| {
+            (
+                value - before.get(key).copied().unwrap_or(0).min(*value),
+                key,
+            )
+        })
+        .filter(|(delta, _)| *delta > 0)
+        .collect();
+    rows.sort_by(|a, b| b.cmp(a));
+    let total: u64 = rows.iter().map(|(delta, _)| delta).sum();
+    let per = |n: u64| {
+        f64::from(u32::try_from(n).unwrap_or(u32::MAX))
+            / f64::from(u32::try_from(count.max(1)).unwrap_or(u32::MAX))
+    };
+    eprintln!(
+        "bench: API requests during the run: {total} ({:.1} per object)",
+        per(total)
+    );
+    for (delta, key) in rows.iter().take(15) {
+        eprintln!("bench:   {delta:>7} {:>6.1}/object  {key}", per(*delta));
     }
 }

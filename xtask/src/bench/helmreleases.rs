@@ -18,8 +18,8 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 
 use super::cluster::{
-    Controller, client, create_namespace, delete_namespace, for_all, free_ports, kubectl,
-    rand_suffix,
+    Controller, api_requests, client, create_namespace, delete_namespace, for_all, free_ports,
+    kubectl, print_api_requests, rand_suffix,
 };
 use super::{build_release, machine, mib, process_memory_kib, today, update_doc};
 use crate::generate::repo_root;
@@ -185,6 +185,7 @@ impl Setup<'_> {
         self.create_repository(namespace).await?;
         let releases: Api<HelmRelease> = Api::namespaced(self.client.clone(), namespace);
         eprintln!("bench: creating {count} HelmReleases");
+        let requests_before = api_requests(self.client).await;
         let started = Instant::now();
         for_all((0..count).collect(), {
             let api = releases.clone();
@@ -200,6 +201,9 @@ impl Setup<'_> {
         let all_ready = wait_all_ready(&releases, count, started)
             .await
             .with_context(|| format!("controller logs in {}", dir.display()))?;
+        print_api_requests(&requests_before, &api_requests(self.client).await, count);
+        source_controller.report("source-controller", count);
+        helm_controller.report("helm-controller", count);
         let (source_hwm_kib, _) = process_memory_kib(source_controller.pid())?;
         let (helm_hwm_kib, _) = process_memory_kib(helm_controller.pid())?;
         release_finalizers(self.client, namespace).await;

@@ -18,8 +18,8 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::{Client, ResourceExt};
 
 use super::cluster::{
-    Controller, client, create_namespace, delete_namespace, for_all, free_ports, kubectl,
-    rand_suffix,
+    Controller, api_requests, client, create_namespace, delete_namespace, for_all, free_ports,
+    kubectl, print_api_requests, rand_suffix,
 };
 use super::{build_release, machine, mib, process_memory_kib, today, update_doc};
 use crate::generate::repo_root;
@@ -195,6 +195,7 @@ impl Setup<'_> {
         self.create_source(namespace).await?;
         let kustomizations: Api<Kustomization> = Api::namespaced(self.client.clone(), namespace);
         eprintln!("bench: creating {count} Kustomizations");
+        let requests_before = api_requests(self.client).await;
         let started = Instant::now();
         let names: Vec<usize> = (0..count).collect();
         for_all(names, {
@@ -213,6 +214,9 @@ impl Setup<'_> {
         let all_ready = wait_all_ready(&kustomizations, count, started)
             .await
             .with_context(|| format!("controller logs in {}", dir.display()))?;
+        print_api_requests(&requests_before, &api_requests(self.client).await, count);
+        source_controller.report("source-controller", count);
+        kustomize_controller.report("kustomize-controller", count);
         let (source_hwm_kib, _) = process_memory_kib(source_controller.pid())?;
         let (kustomize_hwm_kib, _) = process_memory_kib(kustomize_controller.pid())?;
         // The controller must still run to remove its finalizers (prune is off: the

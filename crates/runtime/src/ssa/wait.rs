@@ -13,13 +13,18 @@ use crate::health::{self, CustomHealth, HealthResult, Status};
 /// How [`ResourceManager::wait_for`] polls.
 #[derive(Debug, Clone)]
 pub struct WaitOptions {
-    /// Time between two polls of the whole set.
+    /// The longest time between two polls of the whole set. The first polls come sooner
+    /// (from [`FIRST_POLL`], doubling), so that objects that become ready within a second,
+    /// as most do, are seen at once rather than a whole interval later.
     pub interval: Duration,
     /// How long to wait before giving up.
     pub timeout: Duration,
     /// Stop as soon as one object is `Failed` (Flux's default).
     pub fail_fast: bool,
 }
+
+/// The delay before the second poll; later delays double up to [`WaitOptions::interval`].
+pub const FIRST_POLL: Duration = Duration::from_millis(250);
 
 impl Default for WaitOptions {
     /// Flux's defaults: poll every 5s for at most 60s, failing fast.
@@ -53,6 +58,7 @@ impl ResourceManager {
         custom: Option<CustomHealth<'_>>,
     ) -> Result<(), WaitError> {
         let deadline = Instant::now() + options.timeout;
+        let mut delay = FIRST_POLL.min(options.interval);
         loop {
             // Owned entries and a plain filter afterwards keep this future `Send` for any
             // caller (borrowing closures here trip the compiler's higher-ranked checks).
@@ -89,7 +95,8 @@ impl ResourceManager {
                     objects: pending,
                 });
             }
-            sleep(options.interval.min(deadline - now)).await;
+            sleep(delay.min(deadline - now)).await;
+            delay = (delay * 2).min(options.interval);
         }
     }
 
