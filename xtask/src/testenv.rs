@@ -315,6 +315,12 @@ fn controller_manager_args(env: &Env) -> Vec<String> {
         "--use-service-account-credentials=false".into(),
         "--node-monitor-period=5s".into(),
         "--node-monitor-grace-period=40s".into(),
+        // The defaults (20 requests/s, 5 workers per kind) make the control plane, not the
+        // controllers under test, the limit once hundreds of Deployments roll out at once.
+        "--kube-api-qps=500".into(),
+        "--kube-api-burst=1000".into(),
+        "--concurrent-deployment-syncs=20".into(),
+        "--concurrent-replicaset-syncs=20".into(),
         "--v=1".into(),
     ]
 }
@@ -330,6 +336,8 @@ fn scheduler_args(env: &Env) -> Vec<String> {
         format!("--cert-dir={}", env.run.join("scheduler-certs").display()),
         "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics".into(),
         "--leader-elect=false".into(),
+        "--kube-api-qps=500".into(),
+        "--kube-api-burst=1000".into(),
         "--v=1".into(),
     ]
 }
@@ -340,7 +348,8 @@ fn kwok_args(env: &Env) -> Vec<String> {
         format!("--config={}", env.run.join("kwok.yaml").display()),
         "--manage-all-nodes=true".into(),
         "--node-lease-duration-seconds=40".into(),
-        "--cidr=10.0.0.0/24".into(),
+        // Room for thousands of fake pods (a /24 runs out of pod IPs at 254).
+        "--cidr=10.128.0.0/12".into(),
         "--node-ip=10.0.0.1".into(),
         format!("--server-address=127.0.0.1:{KWOK_PORT}"),
         format!("--node-port={KWOK_PORT}"),
@@ -359,7 +368,7 @@ fn kwok_args(env: &Env) -> Vec<String> {
 /// refuses to start with a parallelism of 0, so every option it needs is spelled out.
 fn kwok_config(stages: &str) -> String {
     format!(
-        "apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n  manageAllNodes: true\n  nodeLeaseDurationSeconds: 40\n  nodeLeaseParallelism: 4\n  podPlayStageParallelism: 4\n  nodePlayStageParallelism: 4\n  podsOnNodeSyncParallelism: 1\n{stages}"
+        "apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n  manageAllNodes: true\n  nodeLeaseDurationSeconds: 40\n  nodeLeaseParallelism: 4\n  podPlayStageParallelism: 16\n  nodePlayStageParallelism: 4\n  podsOnNodeSyncParallelism: 1\n{stages}"
     )
 }
 

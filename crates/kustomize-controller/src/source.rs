@@ -1,6 +1,7 @@
 //! The Kustomization's source: which object, its artifact, and the download.
 
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use ferroflux_api::kustomize::v1::{Kustomization, SourceKind};
@@ -119,12 +120,13 @@ where
     Ok(api.get_opt(name).await?.map(|object| artifact(&object)))
 }
 
-/// Downloads and unpacks the artifact into `dir`, verifying its digest.
-pub async fn fetch(
-    source: &Source,
-    dir: &Path,
-    settings: &SourceSettings,
-) -> Result<(), KustomizeError> {
+/// The process's artifact fetcher: one HTTP client (connection pool, TLS roots) for every
+/// download, built on first use with the settings' retries.
+fn shared_fetcher(settings: &SourceSettings) -> Result<&'static Fetcher, KustomizeError> {
+    static FETCHER: OnceLock<Fetcher> = OnceLock::new();
+    if let Some(fetcher) = FETCHER.get() {
+        return Ok(fetcher);
+    }
     let options = FetchOptions {
         retries: settings.http_retry,
         backoff_min: Duration::from_secs(1),
@@ -140,6 +142,16 @@ pub async fn fetch(
         message: e.to_string(),
         retry_after: None,
     })?;
+    Ok(FETCHER.get_or_init(|| fetcher))
+}
+
+/// Downloads and unpacks the artifact into `dir`, verifying its digest.
+pub async fn fetch(
+    source: &Source,
+    dir: &Path,
+    settings: &SourceSettings,
+) -> Result<(), KustomizeError> {
+    let fetcher = shared_fetcher(settings)?;
     match fetcher
         .fetch(&source.artifact.url, &source.artifact.digest, dir)
         .await

@@ -1,12 +1,11 @@
 //! Wiring: client, metrics and health servers, the in-memory index, the event and
 //! webhook servers (every replica), and the Receiver controller (leader only).
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use ferroflux_api::constants::{NOTIFICATION_CONTROLLER, RECONCILE_REQUESTED_AT_ANNOTATION};
+use ferroflux_api::constants::NOTIFICATION_CONTROLLER;
 use ferroflux_api::notification::v1::Receiver;
 use ferroflux_runtime::clock::SystemClock;
 use ferroflux_runtime::driver::{self, Context};
@@ -167,28 +166,6 @@ async fn log_failure<E: std::fmt::Display>(
     }
 }
 
-/// A new generation, a new `requestedAt` token, deletion or finalizer changes trigger a
-/// reconciliation; status updates do not.
-#[expect(
-    clippy::unnecessary_wraps,
-    reason = "kube's predicate signature returns Option"
-)]
-fn trigger_hash(object: &Receiver) -> Option<u64> {
-    let mut hasher = DefaultHasher::new();
-    object.metadata.generation.hash(&mut hasher);
-    object
-        .annotations()
-        .get(RECONCILE_REQUESTED_AT_ANNOTATION)
-        .hash(&mut hasher);
-    object
-        .metadata
-        .deletion_timestamp
-        .is_some()
-        .hash(&mut hasher);
-    object.finalizers().hash(&mut hasher);
-    Some(hasher.finish())
-}
-
 async fn watch_receivers(api: Api<Receiver>, args: &Args, context: Arc<Context>) {
     let mut config = watcher::Config::default().any_semantic();
     if !args.runtime.watch_label_selector.is_empty() {
@@ -199,7 +176,10 @@ async fn watch_receivers(api: Api<Receiver>, args: &Args, context: Arc<Context>)
         .default_backoff()
         .reflect(writer)
         .applied_objects()
-        .predicate_filter(trigger_hash, kube::runtime::PredicateConfig::default());
+        .predicate_filter(
+            ferroflux_runtime::bootstrap::trigger_hash::<Receiver>,
+            kube::runtime::PredicateConfig::default(),
+        );
     let controller_config =
         kube::runtime::controller::Config::default().concurrency(args.concurrent);
     let min_retry = args.runtime.min_retry_delay;

@@ -142,8 +142,8 @@ impl Bootstrap {
     }
 
     /// Reconciles objects of `K` with `reconciler`, `concurrency` at a time. Only a new
-    /// generation, a new `reconcile.fluxcd.io/requestedAt` token, finalizer changes or
-    /// deletion trigger a reconciliation, as with Flux's predicates; `customize` adds
+    /// generation, a new `reconcile.fluxcd.io/requestedAt` token or deletion trigger a
+    /// reconciliation, as with Flux's predicates; `customize` adds
     /// watches of related kinds, given the store of `K` objects.
     pub async fn reconcile<K, R>(
         &self,
@@ -203,6 +203,7 @@ pub fn trigger_hash<K: Resource>(object: &K) -> Option<u64> {
         .get(RECONCILE_REQUESTED_AT_ANNOTATION)
         .hash(&mut hasher);
     object.meta().deletion_timestamp.is_some().hash(&mut hasher);
-    object.finalizers().hash(&mut hasher);
+    // Finalizers are left out: the driver adds its own and carries on in the same
+    // reconciliation, and that change must not start a second one.
     Some(hasher.finish())
 }
