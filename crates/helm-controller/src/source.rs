@@ -1,7 +1,9 @@
 //! The HelmRelease's chart source: the HelmChart it owns (`spec.chart`) or the object of
 //! `spec.chartRef`; its artifact; the download (digest-verified) and loading of the chart.
 
+use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use ferroflux_api::helm::v2::{ChartRefKind, HelmRelease};
@@ -316,12 +318,21 @@ where
     }
 }
 
-/// Downloads the chart archive (digest-verified) and loads it.
-pub async fn load_chart(
-    source: &Source,
-    dir: &Path,
-    settings: &SourceSettings,
-) -> Result<ferroflux_helm::Chart, HelmError> {
+/// How many loaded charts are kept, by artifact digest.
+const CHART_CACHE_SIZE: usize = 16;
+
+/// Charts loaded recently, keyed by artifact digest, newest last: many HelmReleases
+/// install the same chart (one HelmChart each, same digest), and a verified digest names
+/// exactly one archive.
+static CHART_CACHE: Mutex<VecDeque<(String, ferroflux_helm::Chart)>> = Mutex::new(VecDeque::new());
+
+/// The process's artifact fetcher: one HTTP client (connection pool, TLS roots) for every
+/// download, built on first use with the settings' retries.
+fn shared_fetcher(settings: &SourceSettings) -> Result<&'static Fetcher, HelmError> {
+    static FETCHER: OnceLock<Fetcher> = OnceLock::new();
+    if let Some(fetcher) = FETCHER.get() {
+        return Ok(fetcher);
+    }
     let fetcher = Fetcher::new(FetchOptions {
         retries: settings.http_retry,
         backoff_min: Duration::from_secs(1),
@@ -332,6 +343,42 @@ pub async fn load_chart(
         message: e.to_string(),
         retry_after: None,
     })?;
+    Ok(FETCHER.get_or_init(|| fetcher))
+}
+
+/// The chart of `source`: from the cache when an archive with the same digest was loaded
+/// recently, otherwise downloaded (digest-verified) and loaded.
+pub async fn load_chart(
+    source: &Source,
+    dir: &Path,
+    settings: &SourceSettings,
+) -> Result<ferroflux_helm::Chart, HelmError> {
+    let digest = &source.artifact.digest;
+    if digest.is_empty() {
+        return download_chart(source, dir, settings).await;
+    }
+    if let Ok(cache) = CHART_CACHE.lock()
+        && let Some((_, chart)) = cache.iter().find(|(d, _)| d == digest)
+    {
+        return Ok(chart.clone());
+    }
+    let chart = download_chart(source, dir, settings).await?;
+    if let Ok(mut cache) = CHART_CACHE.lock() {
+        if cache.len() >= CHART_CACHE_SIZE {
+            cache.pop_front();
+        }
+        cache.push_back((digest.clone(), chart.clone()));
+    }
+    Ok(chart)
+}
+
+/// Downloads the chart archive (digest-verified) and loads it.
+async fn download_chart(
+    source: &Source,
+    dir: &Path,
+    settings: &SourceSettings,
+) -> Result<ferroflux_helm::Chart, HelmError> {
+    let fetcher = shared_fetcher(settings)?;
     let file = dir.join("chart.tgz");
     match fetcher
         .download(&source.artifact.url, &source.artifact.digest, &file)
