@@ -9,6 +9,7 @@
 
 pub mod bootstrap;
 pub mod cel;
+pub mod clients;
 pub mod clock;
 pub mod conditions;
 pub mod driver;
