@@ -96,15 +96,10 @@ fn bench(runs: usize, write_doc: bool) -> Result<()> {
         description: describe("large tree", &generated),
         url: server.public_url(&large),
     });
-    let history = server.create_repo("long-history");
-    let generated = generate("long history", || {
-        repos::long_history(history.path(), 5_000, 300)
-    })?;
-    cases.push(Case {
-        name: "long-history",
-        description: describe("long history", &generated),
-        url: server.public_url(&history),
-    });
+    // FERROFLUX_BENCH_SOURCE_LARGE_ONLY=1 measures only the large tree (memory work).
+    if std::env::var_os("FERROFLUX_BENCH_SOURCE_LARGE_ONLY").is_none() {
+        push_long_history(&server, &mut cases)?;
+    }
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -130,6 +125,20 @@ fn bench(runs: usize, write_doc: bool) -> Result<()> {
         let path = update_doc(SECTION, MARKER, &doc_block(&results, runs))?;
         eprintln!("bench: results written to {}", path.display());
     }
+    Ok(())
+}
+
+/// Adds the long-history case: 5,000 commits of small changes.
+fn push_long_history(server: &GitServer, cases: &mut Vec<Case>) -> Result<()> {
+    let history = server.create_repo("long-history");
+    let generated = generate("long history", || {
+        repos::long_history(history.path(), 5_000, 300)
+    })?;
+    cases.push(Case {
+        name: "long-history",
+        description: describe("long history", &generated),
+        url: server.public_url(&history),
+    });
     Ok(())
 }
 

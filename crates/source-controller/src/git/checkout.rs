@@ -298,14 +298,17 @@ pub fn checkout(
             resolved.commit
         ))
     })?;
-    let mut builder = git2::build::CheckoutBuilder::new();
-    builder.force();
-    for path in &options.sparse {
-        builder.path(path.trim_start_matches("./").trim_end_matches('/'));
+    if options.submodules {
+        // Submodules need libgit2's index and gitlinks: let libgit2 write the work tree.
+        let mut builder = git2::build::CheckoutBuilder::new();
+        builder.force();
+        for path in &options.sparse {
+            builder.path(path.trim_start_matches("./").trim_end_matches('/'));
+        }
+        repository
+            .checkout_tree(commit.as_object(), Some(&mut builder))
+            .map_err(|e| git_error(remote, "check out commit of", &e))?;
     }
-    repository
-        .checkout_tree(commit.as_object(), Some(&mut builder))
-        .map_err(|e| git_error(remote, "check out commit of", &e))?;
     repository
         .set_head_detached(oid)
         .map_err(|e| git_error(remote, "check out commit of", &e))?;
@@ -324,12 +327,139 @@ pub fn checkout(
         },
     };
     let tag = tag_object(&repository, &resolved);
+    if !options.submodules {
+        let tree = commit.tree_id();
+        // Every mapped pack window is released with the last handle on the repository.
+        drop(commit);
+        drop(origin);
+        drop(repository);
+        write_work_tree(dir, tree, &options.sparse)
+            .map_err(|e| git_error(remote, "check out commit of", &e))?;
+    }
     Ok(CheckedOut {
         resolved,
         subject,
         commit_signature,
         tag,
     })
+}
+
+/// Blob bytes read through one opened repository before it is reopened. libgit2 maps its
+/// packfiles in windows of 1 GiB and keeps every page it touched resident until the pack is
+/// closed, which only happens when the last handle on the repository goes; reopening it
+/// now and then keeps the mapped part of the pack (counted in the process's RSS) small.
+const BLOB_BYTES_PER_OPEN: usize = 8 << 20;
+
+/// Git's file modes for executables and symbolic links.
+const MODE_EXECUTABLE: i32 = 0o100_755;
+const MODE_SYMLINK: i32 = 0o120_000;
+
+/// Writes the files of `tree` into the work tree `dir` (whose `.git` holds the objects),
+/// only under `sparse` directories when some are given. Blobs are read one at a time with
+/// the repository reopened every [`BLOB_BYTES_PER_OPEN`] bytes; submodule gitlinks become
+/// empty directories, as libgit2's checkout leaves them. No attribute filters are applied
+/// (go-git, which Flux uses, applies none either).
+fn write_work_tree(dir: &Path, tree: git2::Oid, sparse: &[String]) -> Result<(), git2::Error> {
+    let sparse: Vec<&str> = sparse
+        .iter()
+        .map(|path| path.trim_start_matches("./").trim_end_matches('/'))
+        .filter(|path| !path.is_empty() && *path != ".")
+        .collect();
+    let entries = tree_entries(&Repository::open(dir)?, tree)?;
+    let mut repository = Repository::open(dir)?;
+    let mut read_since_open = 0;
+    for entry in entries {
+        let path = entry.path.to_string_lossy();
+        if !sparse.is_empty()
+            && !sparse
+                .iter()
+                .any(|s| path == *s || path.strip_prefix(s).is_some_and(|r| r.starts_with('/')))
+        {
+            continue;
+        }
+        let target = dir.join(&entry.path);
+        let Some(oid) = entry.blob else {
+            std::fs::create_dir_all(&target).map_err(|e| io_error(&e))?;
+            continue;
+        };
+        if read_since_open >= BLOB_BYTES_PER_OPEN {
+            drop(repository);
+            repository = Repository::open(dir)?;
+            read_since_open = 0;
+        }
+        let blob = repository.find_blob(oid)?;
+        read_since_open += blob.size();
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error(&e))?;
+        }
+        write_entry(&target, blob.content(), entry.mode).map_err(|e| io_error(&e))?;
+    }
+    Ok(())
+}
+
+/// One blob or gitlink of a tree, with its path relative to the work tree.
+struct TreeEntry {
+    path: std::path::PathBuf,
+    /// The blob, or `None` for a submodule gitlink.
+    blob: Option<git2::Oid>,
+    mode: i32,
+}
+
+/// The blobs and gitlinks of `tree`, in tree order, refusing names that could escape the
+/// work tree or write into `.git` (as libgit2's checkout does).
+fn tree_entries(repository: &Repository, tree: git2::Oid) -> Result<Vec<TreeEntry>, git2::Error> {
+    let tree = repository.find_tree(tree)?;
+    let mut entries = Vec::new();
+    let mut invalid = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+        let name = String::from_utf8_lossy(entry.name_bytes());
+        if name.is_empty()
+            || name == "."
+            || name == ".."
+            || name.eq_ignore_ascii_case(".git")
+            || name.contains(['/', '\0'])
+        {
+            invalid = Some(format!("invalid path '{root}{name}'"));
+            return git2::TreeWalkResult::Abort;
+        }
+        let path = Path::new(root).join(name.as_ref());
+        match entry.kind() {
+            Some(git2::ObjectType::Blob) => entries.push(TreeEntry {
+                path,
+                blob: Some(entry.id()),
+                mode: entry.filemode(),
+            }),
+            Some(git2::ObjectType::Commit) => entries.push(TreeEntry {
+                path,
+                blob: None,
+                mode: entry.filemode(),
+            }),
+            _ => {}
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    match invalid {
+        Some(message) => Err(git2::Error::from_str(&message)),
+        None => Ok(entries),
+    }
+}
+
+/// Writes one blob as a file (executable when its mode says so) or a symbolic link.
+fn write_entry(target: &Path, content: &[u8], mode: i32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if mode == MODE_SYMLINK {
+        let link = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(content);
+        return std::os::unix::fs::symlink(link, target);
+    }
+    std::fs::write(target, content)?;
+    if mode == MODE_EXECUTABLE {
+        std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}
+
+fn io_error(error: &std::io::Error) -> git2::Error {
+    git2::Error::from_str(&error.to_string())
 }
 
 /// The first line of a commit message, cut at 50 characters with `...` (Flux's
