@@ -248,9 +248,9 @@ pub struct CallContext<'a> {
     pub(crate) depth: usize,
 }
 
-impl CallContext<'_> {
+impl<'a> CallContext<'a> {
     /// The template set being executed (with its functions and options).
-    pub fn template(&self) -> &Template {
+    pub fn template(&self) -> &'a Template {
         self.template
     }
 

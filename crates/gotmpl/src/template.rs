@@ -8,7 +8,7 @@ use crate::ast::{List, is_empty_tree};
 use crate::builtins::Builtin;
 use crate::exec::{At, State, Val};
 use crate::function::Function;
-use crate::parse::{lex_options, parse};
+use crate::parse::{LexOptions, lex_options, parse, parse_split};
 use crate::value::Value;
 
 /// Default limit on nested `{{template}}` (and context-function) calls. Go allows 100000
@@ -53,15 +53,31 @@ pub struct Tree {
     /// Name of the top-level template whose text defined this one (for error locations).
     pub(crate) parse_name: String,
     pub(crate) text: Arc<str>,
-    pub(crate) root: List,
+    pub(crate) root: Arc<List>,
 }
 
+/// A successful parse of one text, reusable under another template name: the main tree
+/// and the `define`d ones.
+#[derive(Debug)]
+struct Parsed {
+    main: Arc<List>,
+    defines: Vec<(String, Arc<List>)>,
+}
+
+/// Parses already done by a set, keyed by text and the lexer settings in effect, so that
+/// charts vendoring the same files (a `common` library in every subchart) parse once.
+type ParseCache = HashMap<(Arc<str>, LexOptions), Arc<Parsed>>;
+
 /// A set of associated templates with their functions and options.
+///
+/// Cloning is cheap: trees, functions and the parse cache are shared until one side
+/// changes them (copy on write), so `tpl` and `include` can copy the running set.
 #[derive(Clone, Debug)]
 pub struct Template {
     name: String,
-    trees: HashMap<String, Arc<Tree>>,
-    funcs: HashMap<String, Function>,
+    trees: Arc<HashMap<String, Arc<Tree>>>,
+    funcs: Arc<HashMap<String, Function>>,
+    parsed: Arc<ParseCache>,
     missing_key: MissingKey,
     max_depth: usize,
     left_delim: String,
@@ -80,8 +96,9 @@ impl Template {
     pub fn new(name: impl Into<String>) -> Self {
         Template {
             name: name.into(),
-            trees: HashMap::new(),
-            funcs: HashMap::new(),
+            trees: Arc::default(),
+            funcs: Arc::default(),
+            parsed: Arc::default(),
             missing_key: MissingKey::Default,
             max_depth: DEFAULT_MAX_DEPTH,
             left_delim: String::new(),
@@ -102,7 +119,7 @@ impl Template {
                 "function name {quoted} is not a valid identifier"
             )));
         }
-        self.funcs.insert(name.to_owned(), function);
+        Arc::make_mut(&mut self.funcs).insert(name.to_owned(), function);
         Ok(self)
     }
 
@@ -160,36 +177,102 @@ impl Template {
 
     /// Parses `text` as template `name` of this set, like Go's `t.New(name).Parse(text)`.
     /// A later non-empty definition replaces an earlier one; an empty one never does.
+    ///
+    /// A text this set already parsed successfully is not parsed again.
     pub fn parse_named(&mut self, name: &str, text: &str) -> Result<(), Error> {
-        self.parse_trees(name, text, false)
+        let options = self.lex_options();
+        let text: Arc<str> = Arc::from(text);
+        let key = (text, options);
+        let parsed = if let Some(parsed) = self.parsed.get(&key) {
+            Arc::clone(parsed)
+        } else {
+            let Some(parsed) = self.parse_once(name, &key.0, &key.1) else {
+                return self.parse_trees(name, &key.0, false);
+            };
+            let parsed = Arc::new(parsed);
+            Arc::make_mut(&mut self.parsed).insert(key.clone(), Arc::clone(&parsed));
+            parsed
+        };
+        if parsed.defines.iter().any(|(define, _)| define == name) {
+            // The text defines its own name: Go's merge rules apply, parse for real.
+            return self.parse_trees(name, &key.0, false);
+        }
+        let trees = parsed
+            .defines
+            .iter()
+            .map(|(define, root)| (define.clone(), Arc::clone(root)))
+            .chain(std::iter::once((name.to_owned(), Arc::clone(&parsed.main))));
+        self.add_trees(name, &key.0, trees, false);
+        Ok(())
     }
 
     /// Go's `t.New(name).Parse(text)` followed by executing that new template: the main
     /// tree `name` is always replaced, even by an empty one (Go keeps the old definition
     /// in the set but executes the new, empty template). Helm's `tpl` relies on this.
     pub fn parse_new(&mut self, name: &str, text: &str) -> Result<(), Error> {
-        self.parse_trees(name, text, true)
+        self.parse_trees(name, &Arc::from(text), true)
     }
 
-    fn parse_trees(&mut self, name: &str, text: &str, replace_main: bool) -> Result<(), Error> {
+    fn lex_options(&self) -> LexOptions {
         let has_function = |f: &str| self.funcs.contains_key(f) || Builtin::lookup(f).is_some();
-        let options = lex_options(&self.left_delim, &self.right_delim, &has_function);
+        lex_options(&self.left_delim, &self.right_delim, &has_function)
+    }
+
+    /// Parses `text` into its main tree and `define`d trees; `None` when it fails (the
+    /// caller parses again the ordinary way for Go's exact error).
+    fn parse_once(&self, name: &str, text: &str, options: &LexOptions) -> Option<Parsed> {
+        let has_function = |f: &str| self.funcs.contains_key(f) || Builtin::lookup(f).is_some();
+        let (main, defines) = parse_split(name, text, options, &has_function).ok()?;
+        let mut defines: Vec<(String, Arc<List>)> = defines
+            .into_iter()
+            .map(|(define, root)| (define, Arc::new(root)))
+            .collect();
+        defines.sort_by(|a, b| a.0.cmp(&b.0));
+        Some(Parsed {
+            main: Arc::new(main),
+            defines,
+        })
+    }
+
+    fn parse_trees(
+        &mut self,
+        name: &str,
+        text: &Arc<str>,
+        replace_main: bool,
+    ) -> Result<(), Error> {
+        let options = self.lex_options();
+        let has_function = |f: &str| self.funcs.contains_key(f) || Builtin::lookup(f).is_some();
         let trees = parse(name, text, &options, &has_function).map_err(|e| Error::Parse(e.0))?;
-        let text: Arc<str> = Arc::from(text);
+        let trees = trees
+            .into_iter()
+            .map(|(tree_name, root)| (tree_name, Arc::new(root)));
+        self.add_trees(name, text, trees, replace_main);
+        Ok(())
+    }
+
+    /// Adds parsed trees: a later non-empty definition replaces an earlier one, an empty
+    /// one never does (except the main tree with `replace_main`).
+    fn add_trees(
+        &mut self,
+        name: &str,
+        text: &Arc<str>,
+        trees: impl Iterator<Item = (String, Arc<List>)>,
+        replace_main: bool,
+    ) {
+        let set = Arc::make_mut(&mut self.trees);
         for (tree_name, root) in trees {
             let keep_main = replace_main && tree_name == name;
-            if !keep_main && self.trees.contains_key(&tree_name) && is_empty_tree(&root) {
+            if !keep_main && set.contains_key(&tree_name) && is_empty_tree(&root) {
                 continue;
             }
             let tree = Tree {
                 name: tree_name.clone(),
                 parse_name: name.to_owned(),
-                text: Arc::clone(&text),
+                text: Arc::clone(text),
                 root,
             };
-            self.trees.insert(tree_name, Arc::new(tree));
+            set.insert(tree_name, Arc::new(tree));
         }
-        Ok(())
     }
 
     /// Whether a template of this name is defined.

@@ -162,9 +162,9 @@ fn error_map(message: &str) -> Value {
 
 fn include() -> Function {
     Function::with_context(Arity::Exact(2), |context, args| {
-        let name = args[0].as_str().unwrap_or_default().to_owned();
-        let set = context.template().clone();
-        context.execute(&set, &name, &args[1]).map(Value::from)
+        let name = args[0].as_str().unwrap_or_default();
+        let set = context.template();
+        context.execute(set, name, &args[1]).map(Value::from)
     })
     .with_params(&[ParamType::String, ParamType::Any], None)
 }

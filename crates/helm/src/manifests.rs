@@ -1,12 +1,8 @@
 //! Splitting rendered files into documents, separating hooks, and ordering manifests
 //! by kind (Helm's `releaseutil.SortManifests` with `InstallOrder`).
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use crate::error::Error;
+use std::collections::BTreeMap;
 
 /// Kinds in the order Helm installs them; other kinds follow, alphabetically.
 pub const INSTALL_ORDER: &[&str] = &[
@@ -91,13 +87,46 @@ pub struct Hook {
     pub delete_policies: Vec<String>,
 }
 
-static SEPARATOR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|\s*\n)---\s*").expect("valid regex"));
+/// Go's `\s`: ASCII whitespace without the vertical tab.
+fn is_go_space(byte: u8) -> bool {
+    matches!(byte, b'\t' | b'\n' | 0x0c | b'\r' | b' ')
+}
+
+/// The index after the whitespace starting at `from`.
+fn skip_space(bytes: &[u8], mut from: usize) -> usize {
+    while from < bytes.len() && is_go_space(bytes[from]) {
+        from += 1;
+    }
+    from
+}
 
 /// `releaseutil.SplitManifests`: documents in order, trimmed, empty ones dropped.
+///
+/// Splits on what Helm's `(?:^|\s*\n)---\s*` matches, leftmost first, without a regex:
+/// `---` at the very start, or a whitespace run ending in a newline before `---`; either
+/// with the whitespace after it.
 pub fn split_manifests(text: &str) -> Vec<String> {
-    SEPARATOR
-        .split(text.trim())
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    if text.starts_with("---") {
+        start = skip_space(bytes, 3);
+    }
+    let mut search = start;
+    while let Some(found) = text[search..].find("\n---") {
+        let newline = search + found;
+        let mut match_start = newline;
+        while match_start > search && is_go_space(bytes[match_start - 1]) {
+            match_start -= 1;
+        }
+        pieces.push(&text[start..match_start]);
+        start = skip_space(bytes, newline + 4);
+        search = start;
+    }
+    pieces.push(&text[start..]);
+    pieces
+        .into_iter()
         .filter(|d| !d.is_empty())
         .map(|d| d.trim().to_owned())
         .collect()
@@ -115,7 +144,7 @@ pub fn sort_manifests(
             continue;
         }
         for document in split_manifests(content) {
-            let head = crate::yaml::parse_document(&document).map_err(|e| {
+            let head = crate::yaml::parse_document_head(&document).map_err(|e| {
                 Error::Render(format!(
                     "YAML parse error on {path}: error converting YAML to JSON: {e}"
                 ))
@@ -190,5 +219,44 @@ fn kind_order(a: &str, b: &str) -> std::cmp::Ordering {
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => a.cmp(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_manifests;
+
+    #[test]
+    fn splits_like_helms_separator_regex() {
+        assert_eq!(split_manifests("---\na: 1\n---\nb: 2\n"), ["a: 1", "b: 2"]);
+        assert_eq!(split_manifests("a: 1\n  \n---  \n\nb: 2"), ["a: 1", "b: 2"]);
+        assert_eq!(split_manifests("a\n---\n---\nb"), ["a", "---\nb"]);
+        assert_eq!(split_manifests("a\n---x"), ["a", "x"]);
+        assert_eq!(split_manifests("a --- b"), ["a --- b"]);
+        assert_eq!(split_manifests("---"), Vec::<String>::new());
+        assert_eq!(split_manifests(""), Vec::<String>::new());
+        assert_eq!(split_manifests("a\n---\n\n---\nb"), ["a", "---\nb"]);
+    }
+
+    /// The regex Helm uses, applied the same way, on every short string over an alphabet
+    /// of separator parts.
+    #[test]
+    fn agrees_with_the_regex() {
+        let separator = regex::Regex::new(r"(?:^|\s*\n)---\s*").expect("valid regex");
+        let by_regex = |text: &str| -> Vec<String> {
+            separator
+                .split(text.trim())
+                .filter(|d| !d.is_empty())
+                .map(|d| d.trim().to_owned())
+                .collect()
+        };
+        let parts = ["---", "\n", " ", "a", "-", "\t"];
+        let mut stack = vec![String::new()];
+        while let Some(text) = stack.pop() {
+            assert_eq!(split_manifests(&text), by_regex(&text), "{text:?}");
+            if text.len() < 9 {
+                stack.extend(parts.iter().map(|p| format!("{text}{p}")));
+            }
+        }
     }
 }

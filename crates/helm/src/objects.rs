@@ -46,10 +46,21 @@ impl Object for ChartObject {
     }
 
     fn field(&self, name: &str) -> Option<Value> {
-        self.fields()
-            .into_iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
+        let m = &self.metadata;
+        let text = |s: &str| Some(Value::from(s));
+        match name {
+            "Name" => text(&m.name),
+            "Version" => text(&m.version),
+            "AppVersion" => text(&m.app_version),
+            "APIVersion" => text(&m.api_version),
+            "Type" => text(&m.chart_type),
+            "IsRoot" => Some(Value::Bool(self.is_root)),
+            _ => self
+                .fields()
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v),
+        }
     }
 
     fn fields(&self) -> Vec<(String, Value)> {
@@ -291,19 +302,19 @@ impl Object for Capabilities {
     }
 }
 
-/// `.Files`: the chart's non-template files.
+/// `.Files`: the chart's non-template files, shared by every function bound to them.
 #[derive(Debug, Clone, Default)]
-pub struct Files(pub BTreeMap<String, Vec<u8>>);
+pub struct Files(pub Arc<BTreeMap<String, Vec<u8>>>);
 
 impl Files {
     /// From the chart's file list.
     pub fn new(files: &[File]) -> Files {
-        Files(
+        Files(Arc::new(
             files
                 .iter()
                 .map(|f| (f.name.clone(), f.data.clone()))
                 .collect(),
-        )
+        ))
     }
 }
 
@@ -317,14 +328,14 @@ impl Object for Files {
     }
 
     fn method(&self, name: &str) -> Option<Function> {
-        let files = self.0.clone();
+        let files = Arc::clone(&self.0);
         let text = move |name: &str| {
             files
                 .get(name)
                 .map(|d| String::from_utf8_lossy(d).into_owned())
                 .unwrap_or_default()
         };
-        let all = self.0.clone();
+        let all = Arc::clone(&self.0);
         Some(match name {
             "Get" => Function::new(Arity::Exact(1), move |a| {
                 Ok(Value::from(text(a[0].as_str().unwrap_or_default())))
@@ -357,7 +368,7 @@ impl Object for Files {
                     .filter(|(n, _)| crate::glob::matches(pattern, n))
                     .map(|(n, d)| (n.clone(), d.clone()))
                     .collect();
-                Ok(Value::Object(Arc::new(Files(matched))))
+                Ok(Value::Object(Arc::new(Files(Arc::new(matched)))))
             }),
             "AsConfig" => Function::new(Arity::Exact(0), move |_| {
                 Ok(Value::from(as_config(&all, false)))

@@ -119,7 +119,7 @@ pub fn go_unicode(c: char) -> String {
 }
 
 /// Lexer options fixed for one parse.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LexOptions {
     pub left: String,
     pub right: String,

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use crate::ast::{Branch, List, Node, is_empty_tree};
-use crate::lex::{Kind, LexOptions, Token, lex};
+pub(crate) use crate::lex::LexOptions;
+use crate::lex::{Kind, Token, lex};
 
 mod pipeline;
 use crate::literal::unquote;
@@ -56,22 +57,44 @@ pub fn parse(
     options: &LexOptions,
     has_function: &dyn Fn(&str) -> bool,
 ) -> std::result::Result<HashMap<String, List>, ParseError> {
-    let mut parser = Parser {
-        parse_name: name,
-        tokens: lex(text, options),
-        index: 0,
-        furthest: 0,
-        has_function,
-        trees: HashMap::new(),
-        tree: TreeState::new(),
-        stack_depth: 0,
-    };
+    let mut parser = Parser::new(name, text, options, has_function);
     let root = parser.parse_top()?;
     parser.add(name, root)?;
     Ok(parser.trees)
 }
 
-impl Parser<'_> {
+/// Like [`parse`], but returns the main tree apart from the `define`d ones, without
+/// adding it under `name` (so the result can serve any template name).
+pub fn parse_split(
+    name: &str,
+    text: &str,
+    options: &LexOptions,
+    has_function: &dyn Fn(&str) -> bool,
+) -> std::result::Result<(List, HashMap<String, List>), ParseError> {
+    let mut parser = Parser::new(name, text, options, has_function);
+    let root = parser.parse_top()?;
+    Ok((root, parser.trees))
+}
+
+impl<'a> Parser<'a> {
+    fn new(
+        name: &'a str,
+        text: &str,
+        options: &LexOptions,
+        has_function: &'a dyn Fn(&str) -> bool,
+    ) -> Self {
+        Parser {
+            parse_name: name,
+            tokens: lex(text, options),
+            index: 0,
+            furthest: 0,
+            has_function,
+            trees: HashMap::new(),
+            tree: TreeState::new(),
+            stack_depth: 0,
+        }
+    }
+
     fn next(&mut self) -> Token {
         // Reading past the end keeps returning the final EOF or error token.
         let index = self.index.min(self.tokens.len() - 1);

@@ -8,7 +8,7 @@ mod parse;
 mod resolve;
 
 pub use node::Node;
-pub use parse::{parse_all_documents, parse_document};
+pub use parse::{parse_all_documents, parse_document, parse_document_head};
 
 /// Prints `node` as `yaml.Marshal` does (with the trailing newline), through the go-yaml v2
 /// emitter shared with the kustomize engine.

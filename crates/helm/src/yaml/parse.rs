@@ -13,49 +13,69 @@ const MAX_DEPTH: usize = 10_000;
 
 /// Parses the first document of `text` (an empty stream is `null`).
 pub fn parse_document(text: &str) -> Result<Json, String> {
-    let mut documents = parse_stream(text, true)?;
+    let mut documents = parse_stream(text, true, false)?;
     Ok(documents.pop().unwrap_or(Json::Null))
 }
 
 /// Parses every document of `text`.
 pub fn parse_all_documents(text: &str) -> Result<Vec<Json>, String> {
-    parse_stream(text, false)
+    parse_stream(text, false, false)
 }
 
-fn parse_stream(text: &str, first_only: bool) -> Result<Vec<Json>, String> {
-    let mut reader = Reader {
-        parser: Parser::new_from_str(text),
-        anchors: HashMap::new(),
-        depth: 0,
-    };
-    let mut documents = Vec::new();
-    loop {
-        match reader.next()? {
-            (Event::StreamEnd, _) => break,
-            (Event::DocumentStart(_), _) => {
-                let (event, span) = reader.next()?;
-                let value = if matches!(event, Event::DocumentEnd) {
-                    Json::Null
-                } else {
-                    let value = reader.node(event, span)?;
-                    reader.expect_document_end()?;
-                    value
-                };
-                documents.push(value);
-                if first_only {
-                    break;
-                }
+/// Like [`parse_document`], with the same errors, but keeps only what Helm's
+/// `SimpleHead` reads: top-level scalars, `kind`, and `metadata.name` and
+/// `metadata.annotations`; every other value is checked and dropped (`null`).
+pub fn parse_document_head(text: &str) -> Result<Json, String> {
+    let mut documents = parse_stream(text, true, true)?;
+    Ok(documents.pop().unwrap_or(Json::Null))
+}
+
+/// Which parts of a node to build.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// The whole value.
+    All,
+    /// A document head: `kind` and the `metadata` head.
+    Head,
+    /// `metadata`: `name` and `annotations`.
+    Metadata,
+    /// Nothing: check it, return `null`.
+    Nothing,
+}
+
+impl Want {
+    /// What to build of the value under `key` of a mapping.
+    fn entry(self, key: &Json) -> Want {
+        match (self, key.as_str()) {
+            (Want::All, _) => Want::All,
+            (Want::Head, Some("kind")) | (Want::Metadata, Some("name" | "annotations")) => {
+                Want::All
             }
-            _ => {}
+            (Want::Head, Some("metadata")) => Want::Metadata,
+            _ => Want::Nothing,
         }
     }
-    Ok(documents)
+}
+
+fn parse_stream(text: &str, first_only: bool, head_only: bool) -> Result<Vec<Json>, String> {
+    if head_only {
+        let mut reader = Reader::new(text, true);
+        match reader.documents(first_only, Want::Head) {
+            Err(_) if reader.fallback => {}
+            result => return result,
+        }
+    }
+    Reader::new(text, false).documents(first_only, Want::All)
 }
 
 struct Reader<'input> {
     parser: Parser<'input, saphyr_parser::StrInput<'input>>,
     anchors: HashMap<usize, Json>,
     depth: usize,
+    /// Building only part of the tree: anchors, aliases and merge keys give up instead
+    /// (setting `fallback`), as they could copy dropped values into kept ones.
+    partial: bool,
+    fallback: bool,
 }
 
 fn yaml_error(line: usize, message: &str) -> String {
@@ -63,6 +83,41 @@ fn yaml_error(line: usize, message: &str) -> String {
 }
 
 impl<'input> Reader<'input> {
+    fn new(text: &'input str, partial: bool) -> Self {
+        Reader {
+            parser: Parser::new_from_str(text),
+            anchors: HashMap::new(),
+            depth: 0,
+            partial,
+            fallback: false,
+        }
+    }
+
+    fn documents(&mut self, first_only: bool, want: Want) -> Result<Vec<Json>, String> {
+        let mut documents = Vec::new();
+        loop {
+            match self.next()? {
+                (Event::StreamEnd, _) => break,
+                (Event::DocumentStart(_), _) => {
+                    let (event, span) = self.next()?;
+                    let value = if matches!(event, Event::DocumentEnd) {
+                        Json::Null
+                    } else {
+                        let value = self.node(event, span, want)?;
+                        self.expect_document_end()?;
+                        value
+                    };
+                    documents.push(value);
+                    if first_only {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(documents)
+    }
+
     fn next(&mut self) -> Result<(Event<'input>, Span), String> {
         match self.parser.next_event() {
             Some(Ok(event)) => Ok(event),
@@ -79,8 +134,29 @@ impl<'input> Reader<'input> {
         }
     }
 
-    fn node(&mut self, event: Event<'input>, span: Span) -> Result<Json, String> {
+    /// Gives up on a partial build (see [`Reader::partial`]).
+    fn give_up(&mut self) -> Result<Json, String> {
+        self.fallback = true;
+        Err(String::new())
+    }
+
+    fn node(&mut self, event: Event<'input>, span: Span, want: Want) -> Result<Json, String> {
+        if self.partial
+            && matches!(
+                event,
+                Event::Alias(_)
+                    | Event::Scalar(_, _, 1.., _)
+                    | Event::SequenceStart(1.., _)
+                    | Event::MappingStart(1.., _)
+            )
+        {
+            return self.give_up();
+        }
         match event {
+            Event::Scalar(text, style, _, tag) if want == Want::Nothing => {
+                check_scalar(&text, style, tag.as_deref(), span.start.line())?;
+                Ok(Json::Null)
+            }
             Event::Scalar(text, style, anchor, tag) => {
                 let value = scalar(&text, style, tag.as_deref(), span.start.line())?;
                 self.remember(anchor, &value);
@@ -94,12 +170,20 @@ impl<'input> Reader<'input> {
             Event::SequenceStart(anchor, _) => {
                 self.enter(span)?;
                 let mut items = Vec::new();
+                let item_want = if want == Want::All {
+                    Want::All
+                } else {
+                    Want::Nothing
+                };
                 loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(event, span)?);
+                    let item = self.node(event, span, item_want)?;
+                    if item_want == Want::All {
+                        items.push(item);
+                    }
                 }
                 self.depth -= 1;
                 let value = Json::Array(items);
@@ -108,7 +192,7 @@ impl<'input> Reader<'input> {
             }
             Event::MappingStart(anchor, _) => {
                 self.enter(span)?;
-                let value = Json::Object(self.mapping()?);
+                let value = Json::Object(self.mapping(want)?);
                 self.depth -= 1;
                 self.remember(anchor, &value);
                 Ok(value)
@@ -134,7 +218,7 @@ impl<'input> Reader<'input> {
         }
     }
 
-    fn mapping(&mut self) -> Result<Map<String, Json>, String> {
+    fn mapping(&mut self, want: Want) -> Result<Map<String, Json>, String> {
         let mut entries = Map::new();
         let mut merged: Vec<Map<String, Json>> = Vec::new();
         loop {
@@ -144,9 +228,13 @@ impl<'input> Reader<'input> {
             }
             let is_merge =
                 matches!(&event, Event::Scalar(text, ScalarStyle::Plain, _, None) if text == "<<");
-            let key = self.node(event, span)?;
+            if is_merge && self.partial {
+                self.give_up()?;
+            }
+            let key = self.node(event, span, Want::All)?;
             let (event, span) = self.next()?;
-            let value = self.node(event, span)?;
+            let entry_want = want.entry(&key);
+            let value = self.node(event, span, entry_want)?;
             if is_merge {
                 match value {
                     Json::Object(map) => merged.push(map),
@@ -172,7 +260,10 @@ impl<'input> Reader<'input> {
                 }
                 continue;
             }
-            entries.insert(key_string(&key)?, value);
+            let key = key_string(&key)?;
+            if entry_want != Want::Nothing {
+                entries.insert(key, value);
+            }
         }
         if merged.is_empty() {
             return Ok(entries);
@@ -234,6 +325,25 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, line: usize) -> Res
         return Ok(Json::String(text.to_owned()));
     }
     resolved_json(&resolve(text), text, line)
+}
+
+/// The errors [`scalar`] would return, without building the value.
+fn check_scalar(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+    line: usize,
+) -> Result<(), String> {
+    if let Some(tag) = tag {
+        return tagged_scalar(text, tag, line).map(drop);
+    }
+    if style == ScalarStyle::Plain
+        && let resolved @ Resolved::Float(f) = resolve(text)
+        && !f.is_finite()
+    {
+        resolved_json(&resolved, text, line)?;
+    }
+    Ok(())
 }
 
 fn resolved_json(resolved: &Resolved, text: &str, line: usize) -> Result<Json, String> {
@@ -313,4 +423,42 @@ fn short_tag(resolved: &Resolved) -> &'static str {
 
 fn float_json(f: f64) -> Json {
     serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_document, parse_document_head};
+
+    /// The head parse fails exactly when the full parse does, with the same message, and
+    /// agrees on what Helm reads from a document head.
+    #[test]
+    fn head_parse_agrees_with_the_full_parse() {
+        let documents = [
+            "kind: ConfigMap\nmetadata:\n  name: a\n  annotations: {helm.sh/hook: test}\ndata: {x: 1}",
+            "kind: A\nspec: {x: .nan}",
+            "kind: A\nspec: [1, {? [a] : b}]",
+            "kind: A\nspec: !!int x",
+            "kind: A\nbase: &b {kind: B}\nmetadata: *b",
+            "kind: A\nspec:\n  <<: {a: 1}",
+            "kind: A\nspec: [a, b\n",
+            "kind: A\nkind: B\nmetadata: {name: x, name: y}",
+            "- kind: A\n- b",
+            "metadata: [name]\nkind: 1.5",
+            "spec: {~: 1}\nkind: A",
+            "",
+            "kind: A\n---\nkind: B",
+        ];
+        for text in documents {
+            let full = parse_document(text);
+            let head = parse_document_head(text);
+            match (&full, &head) {
+                (Ok(full), Ok(head)) => {
+                    for pointer in ["/kind", "/metadata/name", "/metadata/annotations"] {
+                        assert_eq!(full.pointer(pointer), head.pointer(pointer), "{text:?}");
+                    }
+                }
+                _ => assert_eq!(full.err(), head.err(), "{text:?}"),
+            }
+        }
+    }
 }

@@ -1,9 +1,5 @@
 //! go-yaml v2's implicit typing of plain scalars (YAML 1.1 flavoured).
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 /// What a plain scalar means.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Resolved {
@@ -18,9 +14,43 @@ pub enum Resolved {
     Merge,
 }
 
-static YAML_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$").expect("valid regex")
-});
+/// go-yaml v2's float syntax, `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`,
+/// matched by hand (compiling the regex cost more than a whole small chart's parse).
+fn is_yaml_float(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |at: &mut usize| {
+        let start = *at;
+        while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+            *at += 1;
+        }
+        *at - start
+    };
+    let mut at = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    if bytes.get(at) == Some(&b'.') {
+        at += 1;
+        if digits(&mut at) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut at) == 0 {
+            return false;
+        }
+        if bytes.get(at) == Some(&b'.') {
+            at += 1;
+            digits(&mut at);
+        }
+    }
+    if matches!(bytes.get(at), Some(b'e' | b'E')) {
+        at += 1;
+        if matches!(bytes.get(at), Some(b'+' | b'-')) {
+            at += 1;
+        }
+        if digits(&mut at) == 0 {
+            return false;
+        }
+    }
+    at == bytes.len()
+}
 
 /// Resolves a plain scalar as go-yaml v2 does with an empty tag.
 pub fn resolve(text: &str) -> Resolved {
@@ -71,7 +101,7 @@ fn resolve_number(text: &str) -> Resolved {
     if let Some(u) = go_parse_uint(&plain) {
         return Resolved::Uint(u);
     }
-    if YAML_FLOAT.is_match(&plain)
+    if is_yaml_float(&plain)
         && let Ok(f) = plain.parse::<f64>()
     {
         return Resolved::Float(f);
@@ -210,5 +240,25 @@ fn days_in(year: i32, month: u32) -> u32 {
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_yaml_float;
+
+    /// Agrees with go-yaml's float regex on every short string over its alphabet.
+    #[test]
+    fn float_syntax_agrees_with_the_regex() {
+        let float = regex::Regex::new(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+            .expect("valid regex");
+        let parts = ["1", "0", ".", "e", "E", "+", "-", "x"];
+        let mut stack = vec![String::new()];
+        while let Some(text) = stack.pop() {
+            assert_eq!(is_yaml_float(&text), float.is_match(&text), "{text:?}");
+            if text.len() < 6 {
+                stack.extend(parts.iter().map(|p| format!("{text}{p}")));
+            }
+        }
     }
 }
