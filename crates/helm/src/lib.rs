@@ -37,8 +37,3 @@ pub use chart::Chart;
 pub use cli::{TemplateArgs, run_template_command};
 pub use error::Error;
 pub use render::{Rendered, TemplateOptions, template};
-
-/// Prints a number like Go's `%v` of a float64.
-pub(crate) fn sprint_number(value: f64) -> String {
-    ferroflux_gotmpl::format::sprint(&[ferroflux_gotmpl::Value::Float(value)])
-}

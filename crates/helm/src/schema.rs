@@ -1,8 +1,21 @@
-//! `values.schema.json` validation for the chart and each subchart (Helm validates each
-//! chart's values against its own schema).
+//! `values.schema.json` validation for the chart and each subchart, as Helm v3.19 does it
+//! with santhosh-tekuri/jsonschema v6: every chart's coalesced values are checked against
+//! its own schema, and the failures of all charts are reported together.
+//!
+//! The pieces: [`doc`] parses the schema like Go's JSON decoder, [`meta`] checks it against
+//! its draft's metaschema, [`compile`] resolves keywords and `$ref`s per draft, [`validate`]
+//! applies it, [`error`] prints the library's error tree and [`number`] its numbers.
+
+pub mod compile;
+pub mod doc;
+pub mod error;
+pub mod format;
+pub mod goregex;
+pub mod meta;
+pub mod number;
+pub mod validate;
 
 use serde_json::{Map, Value as Json};
-use std::fmt::Write as _;
 
 use crate::chart::Chart;
 use crate::error::Error;
@@ -10,7 +23,7 @@ use crate::error::Error;
 /// Validates the coalesced values of `chart` and its subcharts.
 pub fn validate_chart(chart: &Chart, values: &Map<String, Json>) -> Result<(), Error> {
     let mut report = String::new();
-    validate_recursive(chart, values, &mut report, 0)?;
+    validate_recursive(chart, values, &mut report, 0);
     if report.is_empty() {
         return Ok(());
     }
@@ -19,27 +32,22 @@ pub fn validate_chart(chart: &Chart, values: &Map<String, Json>) -> Result<(), E
     )))
 }
 
+/// Helm's `ValidateAgainstSchema`: this chart's report, then each subchart's.
 fn validate_recursive(
     chart: &Chart,
     values: &Map<String, Json>,
     report: &mut String,
     depth: usize,
-) -> Result<(), Error> {
+) {
     if depth > 64 {
-        return Ok(());
+        return;
     }
-    if let Some(schema) = &chart.schema {
-        let schema: Json = serde_json::from_slice(schema).map_err(|e| {
-            Error::Schema(format!("{}: invalid values.schema.json: {e}", chart.name()))
-        })?;
-        let mut problems = Vec::new();
-        check(&schema, &Json::Object(values.clone()), "", &mut problems, 0);
-        if !problems.is_empty() {
-            let _ = writeln!(report, "{}:", chart.name());
-            let lines: Vec<String> = problems.iter().map(|p| format!("- {p}")).collect();
-            report.push_str(&lines.join("\n"));
-            report.push('\n');
-        }
+    if let Some(schema) = &chart.schema
+        && let Err(problem) = validate_values(schema, &Json::Object(values.clone()))
+    {
+        report.push_str(chart.name());
+        report.push_str(":\n");
+        report.push_str(&problem);
     }
     for sub in &chart.dependencies {
         let sub_values = values
@@ -47,175 +55,88 @@ fn validate_recursive(
             .and_then(Json::as_object)
             .cloned()
             .unwrap_or_default();
-        validate_recursive(sub, &sub_values, report, depth + 1)?;
-    }
-    Ok(())
-}
-
-fn type_name(value: &Json) -> &'static str {
-    match value {
-        Json::Null => "null",
-        Json::Bool(_) => "boolean",
-        Json::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => "integer",
-        Json::Number(_) => "number",
-        Json::String(_) => "string",
-        Json::Array(_) => "array",
-        Json::Object(_) => "object",
+        validate_recursive(sub, &sub_values, report, depth + 1);
     }
 }
 
-fn type_matches(expected: &str, value: &Json) -> bool {
-    let actual = type_name(value);
-    actual == expected || (expected == "number" && actual == "integer")
+/// Helm's `ValidateAgainstSingleSchema`: a validation failure ends with a newline, a
+/// problem with the schema itself does not.
+pub fn validate_values(schema: &[u8], values: &Json) -> Result<(), String> {
+    let doc = doc::parse(schema)?;
+    compile::check_meta_url(&doc)?;
+    let draft = compile::document_draft(&doc);
+    meta::check(&doc, draft)?;
+    let compiled = compile::compile(&doc)?;
+    validate::validate(&compiled, values).map_err(|causes| format!("{}\n", error::render(&causes)))
 }
 
-/// santhosh-tekuri/jsonschema's `at '/json/pointer'` prefix.
-fn location(path: &str) -> String {
-    format!("at '{path}'")
-}
+#[cfg(test)]
+mod tests {
+    use super::validate_values;
+    use serde_json::json;
 
-fn check(schema: &Json, value: &Json, path: &str, problems: &mut Vec<String>, depth: usize) {
-    let Some(schema) = schema.as_object() else {
-        return;
-    };
-    if depth > 256 {
-        return;
-    }
-    if let Some(expected) = schema.get("type") {
-        let types: Vec<&str> = match expected {
-            Json::String(s) => vec![s.as_str()],
-            Json::Array(items) => items.iter().filter_map(Json::as_str).collect(),
-            _ => Vec::new(),
-        };
-        if !types.is_empty() && !types.iter().any(|t| type_matches(t, value)) {
-            problems.push(format!(
-                "{}: got {}, want {}",
-                location(path),
-                type_name(value),
-                types.join(" or ")
-            ));
-            return;
-        }
-    }
-    if let Some(Json::Array(options)) = schema.get("enum")
-        && !options.contains(value)
-    {
-        let printed: Vec<String> = options.iter().map(ToString::to_string).collect();
-        problems.push(format!(
-            "{}: value must be one of {}",
-            location(path),
-            printed.join(", ")
-        ));
-    }
-    check_numbers_and_strings(schema, value, path, problems);
-    if let Json::Object(map) = value {
-        if let Some(Json::Array(required)) = schema.get("required") {
-            let missing: Vec<String> = required
-                .iter()
-                .filter_map(Json::as_str)
-                .filter(|k| !map.contains_key(*k))
-                .map(|k| format!("'{k}'"))
-                .collect();
-            match missing.len() {
-                0 => {}
-                1 => problems.push(format!(
-                    "{}: missing property {}",
-                    location(path),
-                    missing[0]
-                )),
-                _ => problems.push(format!(
-                    "{}: missing properties {}",
-                    location(path),
-                    missing.join(", ")
-                )),
+    /// Schema fragments combined at random to look for panics.
+    const FRAGMENTS: [&str; 24] = [
+        r#""type": "integer""#,
+        r#""type": ["string", "null"]"#,
+        r#""minimum": -1e400"#,
+        r#""multipleOf": 0.0001"#,
+        r#""multipleOf": 1e-40"#,
+        r#""pattern": "^(a|b)*$""#,
+        r#""pattern": "(""#,
+        r#""format": "date-time""#,
+        r##""$ref": "#""##,
+        r##""$ref": "#/nowhere""##,
+        r##""$ref": "#anchor""##,
+        r##""items": {"$ref": "#"}"##,
+        r#""items": [true, false]"#,
+        r#""prefixItems": [{"const": 1}]"#,
+        r#""contains": {"type": "string"}, "minContains": 2, "maxContains": 0"#,
+        r##""properties": {"a": {"$ref": "#"}}"##,
+        r#""additionalProperties": {"not": {}}"#,
+        r#""unevaluatedProperties": false"#,
+        r#""unevaluatedItems": {"type": "object"}"#,
+        r##""allOf": [{"$ref": "#"}]"##,
+        r#""oneOf": [true, {"required": ["a"]}]"#,
+        r#""if": {"minProperties": 1}, "then": {"maxProperties": 0}, "else": false"#,
+        r##""dependencies": {"a": ["b"], "b": {"$ref": "#"}}"##,
+        r#""minLength": -1, "maxItems": 1.5, "required": "a""#,
+    ];
+
+    #[test]
+    fn random_schemas_never_panic() {
+        let values = [
+            json!({"a": {"a": [1, "x", {"a": null}]}, "b": 2.5, "c": "2024-01-01T00:00:00Z"}),
+            json!({"a": 1, "b": [1, 1, 1], "é": "\u{200b}"}),
+        ];
+        let drafts = [
+            "",
+            r#""$schema": "http://json-schema.org/draft-04/schema#","#,
+            r#""$schema": "http://json-schema.org/draft-07/schema#","#,
+            r#""$schema": "https://json-schema.org/draft/2019-09/schema","#,
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for round in 0..600 {
+            let mut parts = Vec::new();
+            for _ in 0..3 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let pick = usize::try_from(seed % FRAGMENTS.len() as u64).unwrap_or(0);
+                parts.push(FRAGMENTS[pick]);
             }
-        }
-        let properties = schema.get("properties").and_then(Json::as_object);
-        for (key, item) in map {
-            let child = format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"));
-            match properties.and_then(|p| p.get(key)) {
-                Some(sub) => check(sub, item, &child, problems, depth + 1),
-                None => {
-                    if schema.get("additionalProperties") == Some(&Json::Bool(false)) {
-                        problems.push(format!(
-                            "{}: additional properties '{key}' not allowed",
-                            location(path)
-                        ));
-                    } else if let Some(extra @ Json::Object(_)) = schema.get("additionalProperties")
-                    {
-                        check(extra, item, &child, problems, depth + 1);
-                    }
-                }
+            let schema = format!("{{{} {}}}", drafts[round % drafts.len()], parts.join(", "));
+            for value in &values {
+                let _ = validate_values(schema.as_bytes(), value);
             }
         }
     }
-    if let (Json::Array(items), Some(item_schema)) = (value, schema.get("items")) {
-        for (index, item) in items.iter().enumerate() {
-            check(
-                item_schema,
-                item,
-                &format!("{path}/{index}"),
-                problems,
-                depth + 1,
-            );
-        }
-    }
-}
 
-fn check_numbers_and_strings(
-    schema: &Map<String, Json>,
-    value: &Json,
-    path: &str,
-    problems: &mut Vec<String>,
-) {
-    if let Some(number) = value.as_f64() {
-        if let Some(minimum) = schema.get("minimum").and_then(Json::as_f64)
-            && number < minimum
-        {
-            problems.push(format!(
-                "{}: minimum: got {}, want {}",
-                location(path),
-                crate::sprint_number(number),
-                crate::sprint_number(minimum)
-            ));
-        }
-        if let Some(maximum) = schema.get("maximum").and_then(Json::as_f64)
-            && number > maximum
-        {
-            problems.push(format!(
-                "{}: maximum: got {}, want {}",
-                location(path),
-                crate::sprint_number(number),
-                crate::sprint_number(maximum)
-            ));
-        }
-    }
-    if let Some(text) = value.as_str() {
-        let length = text.chars().count();
-        if let Some(min) = schema.get("minLength").and_then(Json::as_u64)
-            && (length as u64) < min
-        {
-            problems.push(format!(
-                "{}: minLength: got {length}, want {min}",
-                location(path)
-            ));
-        }
-        if let Some(max) = schema.get("maxLength").and_then(Json::as_u64)
-            && (length as u64) > max
-        {
-            problems.push(format!(
-                "{}: maxLength: got {length}, want {max}",
-                location(path)
-            ));
-        }
-        if let Some(pattern) = schema.get("pattern").and_then(Json::as_str)
-            && let Ok(re) = regex::Regex::new(pattern)
-            && !re.is_match(text)
-        {
-            problems.push(format!(
-                "{}: '{text}' does not match pattern '{pattern}'",
-                location(path)
-            ));
-        }
+    #[test]
+    fn validation_failures_end_with_a_newline_and_schema_problems_do_not() {
+        let failed = validate_values(br#"{"required": ["x"]}"#, &json!({})).unwrap_err();
+        assert_eq!(failed, "- at '': missing property 'x'\n");
+        let broken = validate_values(b"{", &json!({})).unwrap_err();
+        assert_eq!(broken, "unexpected EOF");
     }
 }
