@@ -27,6 +27,8 @@ declare -A apt_pkgs=(
   [gpg]=gnupg
   # Real NATS server for the notification-controller's nats provider test.
   [/usr/sbin/nats-server]=nats-server
+  # Real SOCKS5 proxy for the GitRepository proxySecretRef tests.
+  [microsocks]=microsocks
 )
 
 missing=()

@@ -1,6 +1,7 @@
 //! A loopback HTTP bridge for what libgit2's HTTP transport cannot do itself: TLS client
-//! certificates (`tls.crt`/`tls.key`) and HTTP proxies for `http://` remotes (libgit2 writes
-//! the proxy request line but connects straight to the server).
+//! certificates (`tls.crt`/`tls.key`), HTTP proxies for `http://` remotes (libgit2 writes
+//! the proxy request line but connects straight to the server) and SOCKS5 proxies (libgit2
+//! speaks only HTTP `CONNECT`).
 //!
 //! While one reconciliation runs, the bridge listens on `127.0.0.1:<ephemeral>` under a random
 //! path prefix; libgit2 talks plain HTTP to it and the bridge forwards every request to the
@@ -39,6 +40,13 @@ pub struct Bridge {
     task: JoinHandle<()>,
 }
 
+impl Bridge {
+    /// Wraps the task serving a bridge or a [`super::tunnel`].
+    pub(super) fn new(task: JoinHandle<()>) -> Self {
+        Self { task }
+    }
+}
+
 impl Drop for Bridge {
     fn drop(&mut self) {
         self.task.abort();
@@ -55,20 +63,29 @@ struct Upstream {
     error: Arc<Mutex<Option<String>>>,
 }
 
-/// Whether `remote` needs the bridge: a client certificate over HTTPS, or a proxy for an
-/// `http://` URL.
+/// Whether `remote` needs the bridge: a client certificate over HTTPS, a proxy for an
+/// `http://` URL, or a SOCKS5 proxy (libgit2 speaks only HTTP `CONNECT`).
 pub fn needed(remote: &Remote) -> bool {
     let scheme = remote
         .url
         .split_once("://")
         .map(|(s, _)| s)
         .unwrap_or_default();
-    (scheme == "https" && remote.auth.client_identity_pem().is_some())
+    let socks = remote
+        .proxy
+        .as_deref()
+        .is_some_and(|proxy| proxy.starts_with("socks5"));
+    (scheme == "https" && (remote.auth.client_identity_pem().is_some() || socks))
         || (scheme == "http" && remote.proxy.is_some())
 }
 
-/// Starts a bridge when [`needed`] and returns the remote rewired through it.
+/// Starts a bridge when [`needed`] (or, for SSH behind a proxy, a [`super::tunnel`]) and
+/// returns the remote rewired through it.
 pub async fn attach(mut remote: Remote) -> Result<(Remote, Option<Bridge>), SourceError> {
+    if super::tunnel::needed(&remote) {
+        let (remote, tunnel) = super::tunnel::attach(remote).await?;
+        return Ok((remote, Some(tunnel)));
+    }
     if !needed(&remote) {
         return Ok((remote, None));
     }

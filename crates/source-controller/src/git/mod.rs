@@ -9,4 +9,5 @@ pub mod reconciler;
 pub mod remote;
 pub mod securejoin;
 pub mod tls;
+pub mod tunnel;
 pub mod verify;

@@ -1,8 +1,10 @@
-//! `spec.proxySecretRef`: clones go through an HTTP proxy on loopback.
+//! `spec.proxySecretRef`: clones go through an HTTP proxy, or a SOCKS5 proxy (microsocks),
+//! on loopback.
 
 use ferroflux_api::meta::{ConditionStatus, LocalObjectReference};
+use ferroflux_api::source::v1::GitRepositorySpec;
 
-use crate::git_support::Proxy;
+use crate::git_support::{Proxy, Socks5Proxy};
 use crate::harness::{Harness, spec};
 
 #[tokio::test]
@@ -147,4 +149,182 @@ async fn unreachable_or_missing_proxy_is_a_clear_failure() {
     let (reason, message) = Harness::ready_message(&object);
     assert_eq!(reason, "AuthenticationFailed", "{message}");
     assert!(message.contains("'address'"), "{message}");
+}
+
+#[tokio::test]
+async fn http_https_and_ssh_go_through_a_socks5_proxy() {
+    let proxy = Socks5Proxy::start("flux", "s3cr3t:pw").await;
+    let harness = Harness::start("git-socks5").await;
+    let repo = harness.git.create_repo("app");
+    let sha = repo.commit(&[("a.yaml", "a")], "one");
+    let revision = format!("main@sha1:{sha}");
+    harness
+        .secret(
+            "socks",
+            &[
+                ("address", &proxy.address),
+                ("username", "flux"),
+                ("password", "s3cr3t:pw"),
+            ],
+        )
+        .await;
+    let through_proxy = |mut spec: GitRepositorySpec| {
+        spec.proxy_secret_ref = Some(LocalObjectReference {
+            name: "socks".into(),
+        });
+        spec
+    };
+
+    let secret = harness.basic_auth_secret().await;
+    harness
+        .create(
+            "http",
+            through_proxy(spec(&harness.git.http_url(&repo), Some(secret))),
+        )
+        .await;
+    harness
+        .secret(
+            "tls",
+            &[
+                ("username", harness.git.username()),
+                ("password", harness.git.password()),
+                ("ca.crt", &harness.git.ca_pem()),
+            ],
+        )
+        .await;
+    harness
+        .create(
+            "https",
+            through_proxy(spec(&harness.git.https_url(&repo), Some("tls"))),
+        )
+        .await;
+    harness
+        .secret(
+            "ssh",
+            &[
+                ("identity", &harness.git.ssh_identity_pem().clone()),
+                ("known_hosts", &harness.git.known_hosts().clone()),
+            ],
+        )
+        .await;
+    harness
+        .create(
+            "ssh",
+            through_proxy(spec(&harness.git.ssh_url(&repo), Some("ssh"))),
+        )
+        .await;
+    for name in ["http", "https", "ssh"] {
+        let object = harness
+            .wait_ready(name, ConditionStatus::True, Some(&revision))
+            .await;
+        assert_eq!(harness.download(&object).await["a.yaml"], "a", "{name}");
+    }
+    // Each server port was reached through the proxy (the SSH host key was still checked
+    // against known_hosts for the real address).
+    let connections = proxy.connections();
+    for url in [
+        harness.git.http_url(&repo),
+        harness.git.https_url(&repo),
+        harness.git.ssh_url(&repo),
+    ] {
+        let authority = url.split('/').nth(2).unwrap();
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        assert!(
+            connections.iter().any(|c| c == host_port),
+            "the proxy connected to {host_port}: {connections:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rejected_socks5_credentials_are_a_clear_failure() {
+    let proxy = Socks5Proxy::start("flux", "right").await;
+    let harness = Harness::start("git-socks5-bad").await;
+    let repo = harness.git.create_repo("app");
+    repo.commit(&[("a.yaml", "a")], "one");
+    harness
+        .secret(
+            "socks",
+            &[
+                ("address", &proxy.address),
+                ("username", "flux"),
+                ("password", "wrong-password"),
+            ],
+        )
+        .await;
+    harness
+        .secret(
+            "ssh",
+            &[
+                ("identity", &harness.git.ssh_identity_pem().clone()),
+                ("known_hosts", &harness.git.known_hosts().clone()),
+            ],
+        )
+        .await;
+    for (name, url, secret) in [
+        ("public", harness.git.public_url(&repo), None),
+        ("ssh", harness.git.ssh_url(&repo), Some("ssh")),
+    ] {
+        let mut spec = spec(&url, secret);
+        spec.proxy_secret_ref = Some(LocalObjectReference {
+            name: "socks".into(),
+        });
+        harness.create(name, spec).await;
+        let object = harness.wait_ready(name, ConditionStatus::False, None).await;
+        let (reason, message) = Harness::ready_message(&object);
+        assert_eq!(reason, "GitOperationFailed", "{name}: {message}");
+        assert!(
+            message.contains(&format!("via proxy '{}'", proxy.address)),
+            "{name}: {message}"
+        );
+        assert!(
+            message.to_lowercase().contains("socks"),
+            "{name} names the SOCKS failure: {message}"
+        );
+        assert!(!message.contains("wrong-password"), "{name}: {message}");
+    }
+    assert!(proxy.connections().is_empty());
+}
+
+#[tokio::test]
+async fn ssh_goes_through_an_http_connect_proxy() {
+    let proxy = Proxy::start().await;
+    let harness = Harness::start("git-ssh-connect").await;
+    let repo = harness.git.create_repo("app");
+    let sha = repo.commit(&[("a.yaml", "a")], "one");
+    harness
+        .secret("proxy", &[("address", &proxy.address)])
+        .await;
+    harness
+        .secret(
+            "ssh",
+            &[
+                ("identity", &harness.git.ssh_identity_pem().clone()),
+                ("known_hosts", &harness.git.known_hosts().clone()),
+            ],
+        )
+        .await;
+    let mut ssh = spec(&harness.git.ssh_url(&repo), Some("ssh"));
+    ssh.proxy_secret_ref = Some(LocalObjectReference {
+        name: "proxy".into(),
+    });
+    harness.create("ssh", ssh).await;
+    harness
+        .wait_ready(
+            "ssh",
+            ConditionStatus::True,
+            Some(&format!("main@sha1:{sha}")),
+        )
+        .await;
+    let url = harness.git.ssh_url(&repo);
+    let authority = url.split('/').nth(2).unwrap();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .any(|line| line.starts_with(&format!("CONNECT {host_port} "))),
+        "the proxy tunnelled the SSH connection: {:?}",
+        proxy.requests()
+    );
 }

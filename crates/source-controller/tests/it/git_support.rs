@@ -180,3 +180,58 @@ async fn relay(mut client: TcpStream, requests: Arc<Mutex<Vec<String>>>) {
     }
     let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
 }
+
+/// A real SOCKS5 proxy (Debian's `microsocks`) on a free loopback port, with username and
+/// password authentication. It logs `client[N] <ip>: connected to <host>:<port>` per
+/// connection on stderr.
+pub struct Socks5Proxy {
+    /// `socks5://127.0.0.1:P`, for a proxy Secret's `address`.
+    pub address: String,
+    log: std::path::PathBuf,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Socks5Proxy {
+    /// Starts microsocks accepting `user`/`password`; waits until it listens.
+    pub async fn start(user: &str, password: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("microsocks.log");
+        let port = ferroflux_testkit::controller::free_port();
+        let child = std::process::Command::new("microsocks")
+            .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-u", user, "-P", password])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("microsocks (hack/install-deps.sh installs it)");
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Self {
+            address: format!("socks5://127.0.0.1:{port}"),
+            log,
+            child,
+            _dir: dir,
+        }
+    }
+
+    /// The targets (`host:port`) the proxy connected to so far.
+    pub fn connections(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.split_once("connected to ").map(|(_, t)| t.to_owned()))
+            .collect()
+    }
+}
+
+impl Drop for Socks5Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
