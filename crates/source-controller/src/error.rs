@@ -16,6 +16,10 @@ pub enum SourceError {
     /// Credentials are missing, malformed or rejected.
     #[error("{0}")]
     Authentication(String),
+    /// The Secret does not fit `spec.provider` (InvalidProviderConfiguration); retried, as
+    /// the Secret may be fixed.
+    #[error("{0}")]
+    Provider(String),
     /// Talking to the remote failed (network, missing ref, timeout).
     #[error("{0}")]
     Fetch(String),
@@ -61,6 +65,7 @@ impl SourceError {
         match self {
             Self::InvalidSpec { .. }
             | Self::Authentication(_)
+            | Self::Provider(_)
             | Self::Fetch(_)
             | Self::Pull { .. } => Some("FetchFailed"),
             Self::Verification { .. } => Some("SourceVerified"),
@@ -79,6 +84,7 @@ impl ReconcileError for SourceError {
             | Self::Verification { reason, .. }
             | Self::Pull { reason, .. } => reason,
             Self::Authentication(_) => "AuthenticationFailed",
+            Self::Provider(_) => "InvalidProviderConfiguration",
             Self::Fetch(_) => "GitOperationFailed",
             Self::IncludeUnavailable(_) => "IncludeUnavailable",
             Self::Kubernetes(_) => "ReconciliationFailed",

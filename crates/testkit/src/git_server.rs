@@ -262,6 +262,16 @@ impl GitServer {
         PASSWORD
     }
 
+    /// Adds (or replaces) a basic-auth user of the `/git/` URLs; nginx reads the htpasswd
+    /// file on every request, so it takes effect at once.
+    pub fn add_user(&self, username: &str, password: &str) {
+        run(Command::new("htpasswd")
+            .args(["-bB"])
+            .arg(self.root().join("http/htpasswd"))
+            .args([username, password]))
+        .expect("htpasswd adds a user");
+    }
+
     /// The token accepted by the `/bearer/` URLs (random per server).
     pub fn bearer_token(&self) -> &str {
         &self.bearer_token

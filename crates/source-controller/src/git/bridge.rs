@@ -121,7 +121,7 @@ pub async fn attach(mut remote: Remote) -> Result<(Remote, Option<Bridge>), Sour
 }
 
 /// The reqwest client with the remote's client identity, CA and proxy.
-fn http_client(remote: &Remote) -> Result<reqwest::Client, SourceError> {
+pub(super) fn http_client(remote: &Remote) -> Result<reqwest::Client, SourceError> {
     let tls = |what: &str, e: &dyn std::fmt::Display| {
         SourceError::Fetch(format!(
             "failed to configure TLS for '{}': {what}: {e}",
@@ -213,7 +213,7 @@ fn end_to_end(headers: &HeaderMap) -> HeaderMap {
 }
 
 /// An error and its sources, joined with `: ` (reqwest's own message is terse).
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

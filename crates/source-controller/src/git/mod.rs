@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod bridge;
 pub mod checkout;
+pub mod github_app;
 pub mod known_hosts;
 pub mod proxy;
 pub mod reconciler;

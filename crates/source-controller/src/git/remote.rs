@@ -6,11 +6,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ferroflux_api::source::v1::GitRepository;
+use std::collections::BTreeMap;
+
+use ferroflux_api::source::v1::{GitProvider, GitRepository};
 use ferroflux_runtime::driver::Context;
 use git2::{
     CertificateCheckStatus, Cred, CredentialType, FetchOptions, ProxyOptions, RemoteCallbacks,
 };
+use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 
@@ -36,22 +39,21 @@ pub async fn from_object(context: &Context, object: &GitRepository) -> Result<Re
     }
     let namespace = object.namespace().unwrap_or_default();
     let secrets: Api<Secret> = Api::namespaced(context.client.clone(), &namespace);
-    let auth = match &spec.secret_ref {
-        Some(reference) => {
-            let secret = secrets.get_opt(&reference.name).await?.ok_or_else(|| {
-                SourceError::Authentication(format!(
-                    "failed to get secret '{namespace}/{0}': secrets \"{0}\" not found",
-                    reference.name
-                ))
-            })?;
-            GitAuth::from_secret(
-                &namespace,
-                &reference.name,
-                &secret.data.unwrap_or_default(),
-                scheme,
-            )?
-        }
-        None => GitAuth::without_secret(scheme)?,
+    let provider = spec.provider.unwrap_or(GitProvider::Generic);
+    let mut app = None;
+    let auth = if let Some(reference) = &spec.secret_ref {
+        let secret = secrets.get_opt(&reference.name).await?.ok_or_else(|| {
+            SourceError::Authentication(format!(
+                "failed to get secret '{namespace}/{0}': secrets \"{0}\" not found",
+                reference.name
+            ))
+        })?;
+        let data = secret.data.unwrap_or_default();
+        app = provider_app(provider, &namespace, &reference.name, &data)?;
+        GitAuth::from_secret(&namespace, &reference.name, &data, scheme)?
+    } else {
+        provider_app(provider, &namespace, "", &BTreeMap::new())?;
+        GitAuth::without_secret(scheme)?
     };
     let proxy = match &spec.proxy_secret_ref {
         Some(reference) => {
@@ -79,13 +81,56 @@ pub async fn from_object(context: &Context, object: &GitRepository) -> Result<Re
             message: e.to_string(),
         })?
         .unwrap_or(Duration::from_secs(60));
-    Ok(Remote {
+    let mut remote = Remote {
         url: spec.url.clone(),
         auth,
         proxy,
         timeout,
         bridge: None,
-    })
+    };
+    if let Some(app) = app {
+        let client = super::bridge::http_client(&remote)?;
+        remote.auth.password = Some(app.token(&client).await?);
+        remote.auth.username = Some(super::github_app::ACCESS_TOKEN_USERNAME.to_owned());
+        remote.auth.bearer_token = None;
+    }
+    Ok(remote)
+}
+
+/// The GitHub App behind `provider: github`, with Flux's checks of the Secret `name`'s `data`
+/// against the provider (an empty `name`: no `secretRef`).
+fn provider_app(
+    provider: GitProvider,
+    namespace: &str,
+    name: &str,
+    data: &BTreeMap<String, ByteString>,
+) -> Result<Option<super::github_app::App>, SourceError> {
+    const NEEDS_APP_DATA: &str =
+        "secretRef with github app data must be specified when provider is set to github";
+    let has_app_data = super::github_app::has_app_data(data);
+    match provider {
+        GitProvider::Github if name.is_empty() => Err(SourceError::InvalidSpec {
+            reason: "InvalidProviderConfiguration",
+            message: NEEDS_APP_DATA.to_owned(),
+        }),
+        GitProvider::Github if !has_app_data => {
+            Err(SourceError::Provider(NEEDS_APP_DATA.to_owned()))
+        }
+        GitProvider::Github => super::github_app::App::from_secret(data).map(Some),
+        GitProvider::Generic if has_app_data => Err(SourceError::Provider(format!(
+            "secretRef '{namespace}/{name}' has github app data but provider is not set to github"
+        ))),
+        GitProvider::Generic => Ok(None),
+        GitProvider::Aws | GitProvider::Azure => {
+            let provider = format!("{provider:?}").to_lowercase();
+            Err(SourceError::InvalidSpec {
+                reason: "AuthenticationFailed",
+                message: format!(
+                    "failed to configure authentication options: the '{provider}' provider (cloud workload identity) is not supported by ferroflux yet; use provider 'generic' with a secretRef"
+                ),
+            })
+        }
+    }
 }
 
 /// A remote and how to reach it.

@@ -10,6 +10,7 @@ mod git_bad_input;
 mod git_basics;
 mod git_events;
 mod git_failures;
+mod git_github_app;
 mod git_mtls;
 mod git_proxy;
 mod git_submodules;
