@@ -2,11 +2,16 @@
 //! `sh.helm.release.v1.<name>.v<revision>` of type `helm.sh/release.v1` per revision,
 //! labelled `name`, `owner=helm`, `status`, `version` (and `createdAt` / `modifiedAt`),
 //! holding `release: base64(gzip(json(Release)))`.
+//!
+//! One [`SecretStorage`] serves one reconciliation: the first read of a release lists its
+//! Secrets once and keeps them, and the driver's own writes keep that copy current, so the
+//! several reads of an install or upgrade cost one LIST instead of one each.
 
 pub mod release;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read as _, Write as _};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -115,11 +120,23 @@ pub struct Stored {
     pub labels: BTreeMap<String, String>,
 }
 
-/// Helm's Secret driver in one namespace.
+/// A stored revision as last read or written by this driver, with its Secret's
+/// resourceVersion.
+#[derive(Clone, Debug)]
+struct Cached {
+    stored: Stored,
+    resource_version: Option<String>,
+}
+
+/// The revisions of each release read so far, by release name and version.
+type Revisions = HashMap<String, BTreeMap<i64, Cached>>;
+
+/// Helm's Secret driver in one namespace (clones share the cache of revisions).
 #[derive(Clone)]
 pub struct SecretStorage {
     api: Api<Secret>,
     namespace: String,
+    revisions: Arc<Mutex<Revisions>>,
 }
 
 impl SecretStorage {
@@ -128,6 +145,41 @@ impl SecretStorage {
         Self {
             api: Api::namespaced(client, namespace),
             namespace: namespace.to_owned(),
+            revisions: Arc::default(),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Revisions> {
+        self.revisions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The cached revisions of `name`, if its Secrets were listed.
+    fn cached(&self, name: &str) -> Option<BTreeMap<i64, Cached>> {
+        self.cache().get(name).cloned()
+    }
+
+    /// Drops a deleted revision from the cache.
+    fn forget(&self, name: &str, version: i64) {
+        if let Some(revisions) = self.cache().get_mut(name) {
+            revisions.remove(&version);
+        }
+    }
+
+    /// Records a Secret this driver just wrote, when `name`'s revisions are cached.
+    fn remember(&self, release: &Release, labels: &BTreeMap<String, String>, written: &Secret) {
+        if let Some(revisions) = self.cache().get_mut(&release.name) {
+            revisions.insert(
+                release.version,
+                Cached {
+                    stored: Stored {
+                        release: release.clone(),
+                        labels: custom_labels(labels),
+                    },
+                    resource_version: written.metadata.resource_version.clone(),
+                },
+            );
         }
     }
 
@@ -143,20 +195,38 @@ impl SecretStorage {
         }
     }
 
-    /// Every revision of release `name`, oldest first.
+    /// Every revision of release `name`, oldest first (listed once per driver).
     pub async fn history(&self, name: &str) -> Result<Vec<Stored>, StorageError> {
+        let revisions = if let Some(revisions) = self.cached(name) {
+            revisions
+        } else {
+            let revisions = self.list(name).await?;
+            self.cache().insert(name.to_owned(), revisions.clone());
+            revisions
+        };
+        Ok(revisions
+            .into_values()
+            .map(|cached| cached.stored)
+            .collect())
+    }
+
+    async fn list(&self, name: &str) -> Result<BTreeMap<i64, Cached>, StorageError> {
         let params = ListParams::default().labels(&format!("owner=helm,name={name}"));
         let list = self
             .api
             .list(&params)
             .await
             .map_err(|e| self.kube_error("query: failed to query with labels", e))?;
-        let mut out = Vec::new();
+        let mut revisions = BTreeMap::new();
         for secret in list.items {
-            out.push(stored_of(&secret)?);
+            let stored = stored_of(&secret)?;
+            let cached = Cached {
+                resource_version: secret.metadata.resource_version.clone(),
+                stored,
+            };
+            revisions.insert(cached.stored.release.version, cached);
         }
-        out.sort_by_key(|s| s.release.version);
-        Ok(out)
+        Ok(revisions)
     }
 
     /// The revision with the highest version, if any.
@@ -166,6 +236,9 @@ impl SecretStorage {
 
     /// One revision.
     pub async fn get(&self, name: &str, version: i64) -> Result<Option<Release>, StorageError> {
+        if let Some(revisions) = self.cached(name) {
+            return Ok(revisions.get(&version).map(|c| c.stored.release.clone()));
+        }
         let key = key(name, version);
         let secret = self
             .api
@@ -179,44 +252,78 @@ impl SecretStorage {
     pub async fn create(&self, release: &Release) -> Result<(), StorageError> {
         let mut labels = BTreeMap::new();
         labels.insert("createdAt".to_owned(), unix_now());
-        let secret = secret_of(release, labels)?;
+        let secret = secret_of(release, labels.clone())?;
         match self.api.create(&PostParams::default(), &secret).await {
-            Ok(_) => Ok(()),
+            Ok(written) => {
+                self.remember(release, &labels, &written);
+                Ok(())
+            }
             Err(kube::Error::Api(status)) if status.code == 409 => Err(StorageError::Exists),
             Err(e) => Err(self.kube_error("create: failed to create", e)),
         }
     }
 
     /// Replaces a revision, as Helm's `Update`: custom labels kept, `modifiedAt` set (and
-    /// `createdAt` dropped, exactly as Helm does).
+    /// `createdAt` dropped, exactly as Helm does). The revision's Secret is read only when it
+    /// is not cached, or when the cached copy turns out to be stale.
     pub async fn update(&self, release: &Release) -> Result<(), StorageError> {
-        let key = key(&release.name, release.version);
+        let cached = self
+            .cached(&release.name)
+            .and_then(|revisions| revisions.get(&release.version).cloned());
+        if let Some(cached) = cached {
+            let labels = with_modified_at(cached.stored.labels);
+            match self.replace(release, labels, cached.resource_version).await {
+                Err(StorageError::Kube {
+                    source: kube::Error::Api(status),
+                    ..
+                }) if status.code == 409 || status.code == 404 => {}
+                done => return done,
+            }
+        }
         let existing = self
             .api
-            .get_opt(&key)
+            .get_opt(&key(&release.name, release.version))
             .await
             .map_err(|e| self.kube_error("get", e))?;
-        let mut labels = existing
+        let labels = existing
             .as_ref()
             .map(|s| custom_labels(s.labels()))
             .unwrap_or_default();
-        labels.insert("modifiedAt".to_owned(), unix_now());
-        let mut secret = secret_of(release, labels)?;
-        match existing {
-            Some(existing) => {
-                secret.metadata.resource_version = existing.metadata.resource_version;
-                self.api
-                    .replace(&key, &PostParams::default(), &secret)
-                    .await
-                    .map_err(|e| self.kube_error("update: failed to update", e))?;
-            }
-            None => {
-                self.api
-                    .create(&PostParams::default(), &secret)
-                    .await
-                    .map_err(|e| self.kube_error("update: failed to update", e))?;
-            }
+        let labels = with_modified_at(labels);
+        if let Some(existing) = existing {
+            return self
+                .replace(release, labels, existing.metadata.resource_version)
+                .await;
         }
+        let secret = secret_of(release, labels.clone())?;
+        let written = self
+            .api
+            .create(&PostParams::default(), &secret)
+            .await
+            .map_err(|e| self.kube_error("update: failed to update", e))?;
+        self.remember(release, &labels, &written);
+        Ok(())
+    }
+
+    /// Replaces the Secret of `release` at `resource_version`.
+    async fn replace(
+        &self,
+        release: &Release,
+        labels: BTreeMap<String, String>,
+        resource_version: Option<String>,
+    ) -> Result<(), StorageError> {
+        let mut secret = secret_of(release, labels.clone())?;
+        secret.metadata.resource_version = resource_version;
+        let written = self
+            .api
+            .replace(
+                &key(&release.name, release.version),
+                &PostParams::default(),
+                &secret,
+            )
+            .await
+            .map_err(|e| self.kube_error("update: failed to update", e))?;
+        self.remember(release, &labels, &written);
         Ok(())
     }
 
@@ -227,8 +334,14 @@ impl SecretStorage {
             .delete(&key(name, version), &DeleteParams::default())
             .await
         {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Ok(_) => {
+                self.forget(name, version);
+                Ok(())
+            }
+            Err(kube::Error::Api(status)) if status.code == 404 => {
+                self.forget(name, version);
+                Ok(())
+            }
             Err(e) => Err(self.kube_error("delete", e)),
         }
     }
@@ -261,6 +374,12 @@ impl SecretStorage {
         }
         Ok(())
     }
+}
+
+/// `labels` (custom ones) with `modifiedAt` set to now.
+fn with_modified_at(mut labels: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    labels.insert("modifiedAt".to_owned(), unix_now());
+    labels
 }
 
 fn unix_now() -> String {
