@@ -170,12 +170,7 @@ fn identity_is_encrypted(identity: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, ByteString> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), ByteString(v.as_bytes().to_vec())))
-            .collect()
-    }
+    use super::super::secret_data as data;
 
     #[test]
     fn ssh_needs_identity_and_known_hosts() {

@@ -278,12 +278,7 @@ async fn call<T: serde::de::DeserializeOwned>(
 mod tests {
     use super::*;
 
-    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, ByteString> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), ByteString(v.as_bytes().to_vec())))
-            .collect()
-    }
+    use super::super::secret_data as data;
 
     fn message(pairs: &[(&str, &str)]) -> String {
         match App::from_secret(&data(pairs)) {

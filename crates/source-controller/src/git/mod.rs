@@ -12,3 +12,19 @@ pub mod securejoin;
 pub mod tls;
 pub mod tunnel;
 pub mod verify;
+
+/// The data of a Secret with `pairs`, for unit tests.
+#[cfg(test)]
+pub(crate) fn secret_data(
+    pairs: &[(&str, &str)],
+) -> std::collections::BTreeMap<String, k8s_openapi::ByteString> {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            (
+                (*k).to_owned(),
+                k8s_openapi::ByteString(v.as_bytes().to_vec()),
+            )
+        })
+        .collect()
+}

@@ -84,12 +84,7 @@ pub fn redacted(proxy: &str) -> String {
 mod tests {
     use super::*;
 
-    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, ByteString> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), ByteString(v.as_bytes().to_vec())))
-            .collect()
-    }
+    use super::super::secret_data as data;
 
     #[test]
     fn flux_messages_for_bad_secrets() {

@@ -2,10 +2,9 @@
 //! on loopback.
 
 use ferroflux_api::meta::{ConditionStatus, LocalObjectReference};
-use ferroflux_api::source::v1::GitRepositorySpec;
 
 use crate::git_support::{Proxy, Socks5Proxy};
-use crate::harness::{Harness, spec};
+use crate::harness::{Harness, spec, spec_via_proxy};
 
 #[tokio::test]
 async fn clones_go_through_the_proxy() {
@@ -43,20 +42,8 @@ async fn clones_go_through_the_proxy() {
     );
 
     // HTTPS is tunnelled with CONNECT.
-    harness
-        .secret(
-            "tls",
-            &[
-                ("username", harness.git.username()),
-                ("password", harness.git.password()),
-                ("ca.crt", &harness.git.ca_pem()),
-            ],
-        )
-        .await;
-    let mut tunnelled = spec(&harness.git.https_url(&repo), Some("tls"));
-    tunnelled.proxy_secret_ref = Some(LocalObjectReference {
-        name: "proxy".into(),
-    });
+    let tls = harness.tls_secret().await;
+    let tunnelled = spec_via_proxy(&harness.git.https_url(&repo), Some(tls), "proxy");
     harness.create("https", tunnelled).await;
     harness
         .wait_ready(
@@ -151,6 +138,12 @@ async fn unreachable_or_missing_proxy_is_a_clear_failure() {
     assert!(message.contains("'address'"), "{message}");
 }
 
+/// The `host:port` of a Git URL.
+fn host_port(url: &str) -> &str {
+    let authority = url.split('/').nth(2).unwrap();
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+}
+
 #[tokio::test]
 async fn http_https_and_ssh_go_through_a_socks5_proxy() {
     let proxy = Socks5Proxy::start("flux", "s3cr3t:pw").await;
@@ -158,80 +151,43 @@ async fn http_https_and_ssh_go_through_a_socks5_proxy() {
     let repo = harness.git.create_repo("app");
     let sha = repo.commit(&[("a.yaml", "a")], "one");
     let revision = format!("main@sha1:{sha}");
-    harness
-        .secret(
-            "socks",
-            &[
-                ("address", &proxy.address),
-                ("username", "flux"),
-                ("password", "s3cr3t:pw"),
-            ],
-        )
-        .await;
-    let through_proxy = |mut spec: GitRepositorySpec| {
-        spec.proxy_secret_ref = Some(LocalObjectReference {
-            name: "socks".into(),
-        });
-        spec
-    };
-
-    let secret = harness.basic_auth_secret().await;
-    harness
-        .create(
+    let socks = [
+        ("address", proxy.address.as_str()),
+        ("username", "flux"),
+        ("password", "s3cr3t:pw"),
+    ];
+    harness.secret("socks", &socks).await;
+    let tls = harness.tls_secret().await;
+    let urls = [
+        (
             "http",
-            through_proxy(spec(&harness.git.http_url(&repo), Some(secret))),
-        )
-        .await;
-    harness
-        .secret(
-            "tls",
-            &[
-                ("username", harness.git.username()),
-                ("password", harness.git.password()),
-                ("ca.crt", &harness.git.ca_pem()),
-            ],
-        )
-        .await;
-    harness
-        .create(
-            "https",
-            through_proxy(spec(&harness.git.https_url(&repo), Some("tls"))),
-        )
-        .await;
-    harness
-        .secret(
+            harness.git.http_url(&repo),
+            harness.basic_auth_secret().await,
+        ),
+        ("https", harness.git.https_url(&repo), tls),
+        (
             "ssh",
-            &[
-                ("identity", &harness.git.ssh_identity_pem().clone()),
-                ("known_hosts", &harness.git.known_hosts().clone()),
-            ],
-        )
-        .await;
-    harness
-        .create(
-            "ssh",
-            through_proxy(spec(&harness.git.ssh_url(&repo), Some("ssh"))),
-        )
-        .await;
-    for name in ["http", "https", "ssh"] {
+            harness.git.ssh_url(&repo),
+            harness.ssh_secret().await,
+        ),
+    ];
+    for (name, url, secret) in &urls {
+        harness
+            .create(name, spec_via_proxy(url, Some(secret), "socks"))
+            .await;
+    }
+    for (name, url, _) in &urls {
         let object = harness
             .wait_ready(name, ConditionStatus::True, Some(&revision))
             .await;
         assert_eq!(harness.download(&object).await["a.yaml"], "a", "{name}");
-    }
-    // Each server port was reached through the proxy (the SSH host key was still checked
-    // against known_hosts for the real address).
-    let connections = proxy.connections();
-    for url in [
-        harness.git.http_url(&repo),
-        harness.git.https_url(&repo),
-        harness.git.ssh_url(&repo),
-    ] {
-        let authority = url.split('/').nth(2).unwrap();
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        // Reached through the proxy (for SSH, the host key was still checked against
+        // known_hosts for the real address).
+        let connections = proxy.connections();
         assert!(
-            connections.iter().any(|c| c == host_port),
-            "the proxy connected to {host_port}: {connections:?}"
+            connections.iter().any(|c| c == host_port(url)),
+            "{name}: the proxy connected to {}: {connections:?}",
+            host_port(url)
         );
     }
 }
@@ -242,34 +198,20 @@ async fn rejected_socks5_credentials_are_a_clear_failure() {
     let harness = Harness::start("git-socks5-bad").await;
     let repo = harness.git.create_repo("app");
     repo.commit(&[("a.yaml", "a")], "one");
-    harness
-        .secret(
-            "socks",
-            &[
-                ("address", &proxy.address),
-                ("username", "flux"),
-                ("password", "wrong-password"),
-            ],
-        )
-        .await;
-    harness
-        .secret(
-            "ssh",
-            &[
-                ("identity", &harness.git.ssh_identity_pem().clone()),
-                ("known_hosts", &harness.git.known_hosts().clone()),
-            ],
-        )
-        .await;
+    let socks = [
+        ("address", proxy.address.as_str()),
+        ("username", "flux"),
+        ("password", "wrong-password"),
+    ];
+    harness.secret("socks", &socks).await;
+    let ssh = harness.ssh_secret().await;
     for (name, url, secret) in [
         ("public", harness.git.public_url(&repo), None),
-        ("ssh", harness.git.ssh_url(&repo), Some("ssh")),
+        ("ssh", harness.git.ssh_url(&repo), Some(ssh)),
     ] {
-        let mut spec = spec(&url, secret);
-        spec.proxy_secret_ref = Some(LocalObjectReference {
-            name: "socks".into(),
-        });
-        harness.create(name, spec).await;
+        harness
+            .create(name, spec_via_proxy(&url, secret, "socks"))
+            .await;
         let object = harness.wait_ready(name, ConditionStatus::False, None).await;
         let (reason, message) = Harness::ready_message(&object);
         assert_eq!(reason, "GitOperationFailed", "{name}: {message}");
@@ -295,20 +237,11 @@ async fn ssh_goes_through_an_http_connect_proxy() {
     harness
         .secret("proxy", &[("address", &proxy.address)])
         .await;
+    let ssh = harness.ssh_secret().await;
+    let url = harness.git.ssh_url(&repo);
     harness
-        .secret(
-            "ssh",
-            &[
-                ("identity", &harness.git.ssh_identity_pem().clone()),
-                ("known_hosts", &harness.git.known_hosts().clone()),
-            ],
-        )
+        .create("ssh", spec_via_proxy(&url, Some(ssh), "proxy"))
         .await;
-    let mut ssh = spec(&harness.git.ssh_url(&repo), Some("ssh"));
-    ssh.proxy_secret_ref = Some(LocalObjectReference {
-        name: "proxy".into(),
-    });
-    harness.create("ssh", ssh).await;
     harness
         .wait_ready(
             "ssh",
@@ -316,14 +249,11 @@ async fn ssh_goes_through_an_http_connect_proxy() {
             Some(&format!("main@sha1:{sha}")),
         )
         .await;
-    let url = harness.git.ssh_url(&repo);
-    let authority = url.split('/').nth(2).unwrap();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     assert!(
         proxy
             .requests()
             .iter()
-            .any(|line| line.starts_with(&format!("CONNECT {host_port} "))),
+            .any(|line| line.starts_with(&format!("CONNECT {} ", host_port(&url)))),
         "the proxy tunnelled the SSH connection: {:?}",
         proxy.requests()
     );

@@ -90,6 +90,33 @@ impl Harness {
         "basic"
     }
 
+    /// Creates the Secret "tls": basic auth plus the test CA, for the HTTPS URLs.
+    pub async fn tls_secret(&self) -> &'static str {
+        self.secret(
+            "tls",
+            &[
+                ("username", self.git.username()),
+                ("password", self.git.password()),
+                ("ca.crt", &self.git.ca_pem()),
+            ],
+        )
+        .await;
+        "tls"
+    }
+
+    /// Creates the Secret "ssh" with the server's client identity and known_hosts.
+    pub async fn ssh_secret(&self) -> &'static str {
+        self.secret(
+            "ssh",
+            &[
+                ("identity", &self.git.ssh_identity_pem().clone()),
+                ("known_hosts", &self.git.known_hosts().clone()),
+            ],
+        )
+        .await;
+        "ssh"
+    }
+
     pub async fn create(&self, name: &str, spec: GitRepositorySpec) -> GitRepository {
         self.api()
             .create(&PostParams::default(), &GitRepository::new(name, spec))
@@ -219,5 +246,15 @@ pub fn spec(url: &str, secret: Option<&str>) -> GitRepositorySpec {
             ..Default::default()
         }),
         ..GitRepositorySpec::default()
+    }
+}
+
+/// `spec` with `spec.proxySecretRef` naming `proxy_secret`.
+pub fn spec_via_proxy(url: &str, secret: Option<&str>, proxy_secret: &str) -> GitRepositorySpec {
+    GitRepositorySpec {
+        proxy_secret_ref: Some(ferroflux_api::meta::LocalObjectReference {
+            name: proxy_secret.to_owned(),
+        }),
+        ..spec(url, secret)
     }
 }
