@@ -223,7 +223,13 @@ async fn clones_with_a_github_app_installation_token() {
 }
 
 /// name, provider, secretRef, expected reason, expected message.
-type Case<'a> = (&'a str, Option<GitProvider>, Option<&'a str>, &'a str, String);
+type Case<'a> = (
+    &'a str,
+    Option<GitProvider>,
+    Option<&'a str>,
+    &'a str,
+    String,
+);
 
 #[tokio::test]
 async fn github_provider_misconfigurations_are_clear() {
