@@ -331,7 +331,7 @@ impl HelmReleaseReconciler {
             return Ok(());
         }
         if let Some((reference, change)) =
-            source::ensure_helm_chart(&context.client, object).await?
+            source::ensure_helm_chart(&context.client, object, &self.sources).await?
         {
             if let (Some(change), Some(template)) = (change, &object.spec.chart) {
                 let source_ref = &template.spec.source_ref;

@@ -6,26 +6,32 @@ use ferroflux_api::helm::v2::{ChartRefKind, HelmRelease};
 use ferroflux_api::source::v1::{HelmChart, OCIRepository};
 use ferroflux_runtime::bootstrap;
 use kube::runtime::controller::Controller;
-use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use tracing::info;
 
 use crate::args::Args;
 use crate::clients::Clients;
 use crate::reconciler::HelmReleaseReconciler;
-use crate::source::SourceSettings;
+use crate::source::{SourceSettings, SourceStores};
 
 /// Runs the controller until it is stopped or loses leadership.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let process = bootstrap::start("helm-controller", &args.runtime).await?;
     let context = process.context("gotk-helm-controller");
+    let (charts, chart_writer) = reflector::store();
+    let (oci_repositories, oci_writer) = reflector::store();
     let reconciler = Arc::new(HelmReleaseReconciler {
         sources: SourceSettings {
             no_cross_namespace_refs: args.runtime.no_cross_namespace_refs,
             external_artifacts: args.runtime.feature_enabled("ExternalArtifact", false),
             requeue_dependency: args.runtime.requeue_dependency,
             http_retry: args.http_retry,
+            stores: Some(SourceStores {
+                charts,
+                oci_repositories,
+            }),
         },
         clients: Arc::new(Clients::new(
             process.config.clone(),
@@ -43,6 +49,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let controller = watch_source::<HelmChart>(
                 controller,
                 &client,
+                chart_writer,
                 &store,
                 ChartRefKind::HelmChart,
                 |s| {
@@ -55,6 +62,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             watch_source::<OCIRepository>(
                 controller,
                 &client,
+                oci_writer,
                 &store,
                 ChartRefKind::OciRepository,
                 |s| {
@@ -69,10 +77,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     process.run(controller).await
 }
 
-/// Enqueues the HelmReleases whose chart source got a new artifact revision.
+/// Enqueues the HelmReleases whose chart source got a new artifact revision, and keeps
+/// the sources in `cache` (updated before the HelmReleases are enqueued, so that their
+/// reconciliation reads what triggered it).
 fn watch_source<S>(
     controller: Controller<HelmRelease>,
     client: &kube::Client,
+    cache: reflector::store::Writer<S>,
     store: &Store<HelmRelease>,
     kind: ChartRefKind,
     revision: impl Fn(&S) -> Option<String> + Send + Sync + 'static,
@@ -88,9 +99,12 @@ where
 {
     let store = store.clone();
     let api: Api<S> = Api::all(client.clone());
-    controller.watches(
-        api,
-        watcher::Config::default().any_semantic(),
+    let stream = watcher(api, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(cache)
+        .touched_objects();
+    controller.watches_stream(
+        stream,
         move |source: S| {
             if revision(&source).is_none() {
                 return Vec::new();

@@ -13,6 +13,7 @@ use ferroflux_artifact::{FetchError, FetchOptions, Fetcher};
 use ferroflux_runtime::FluxObject;
 use ferroflux_runtime::conditions;
 use kube::api::{Patch, PatchParams};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 
@@ -36,6 +37,42 @@ pub struct SourceSettings {
     pub requeue_dependency: Duration,
     /// Artifact download retries.
     pub http_retry: u32,
+    /// The controller's watch caches of chart sources, read instead of the API server
+    /// (as Flux reads through its informer cache); `None` reads every time.
+    pub stores: Option<SourceStores>,
+}
+
+/// Watch caches of the chart source kinds the controller watches anyway (to enqueue the
+/// HelmReleases of a source with a new artifact). An object missing from a cache (not
+/// listed yet, or created a moment ago) is read from the API server.
+#[derive(Clone, Debug)]
+pub struct SourceStores {
+    /// Every HelmChart.
+    pub charts: Store<HelmChart>,
+    /// Every OCIRepository.
+    pub oci_repositories: Store<OCIRepository>,
+}
+
+/// The object `namespace/name`: from `store` when it holds it, otherwise from the API
+/// server.
+async fn cached_get<K>(
+    client: &Client,
+    store: Option<&Store<K>>,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<K>, kube::Error>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    if let Some(found) = store.and_then(|s| s.get(&ObjectRef::new(name).within(namespace))) {
+        return Ok(Some(found.as_ref().clone()));
+    }
+    Api::namespaced(client.clone(), namespace)
+        .get_opt(name)
+        .await
 }
 
 /// A usable chart source.
@@ -62,6 +99,7 @@ pub fn helm_chart_name(object: &HelmRelease) -> String {
 pub async fn ensure_helm_chart(
     client: &Client,
     object: &HelmRelease,
+    settings: &SourceSettings,
 ) -> Result<Option<(String, Option<&'static str>)>, HelmError> {
     let Some(template) = &object.spec.chart else {
         return Ok(None);
@@ -104,8 +142,8 @@ pub async fn ensure_helm_chart(
     if let Some(verify) = &spec.verify {
         chart_spec["verify"] = json!(verify);
     }
-    let api: Api<HelmChart> = Api::namespaced(client.clone(), &namespace);
-    let before = api.get_opt(&name).await?;
+    let charts = settings.stores.as_ref().map(|s| &s.charts);
+    let before = cached_get(client, charts, &namespace, &name).await?;
     if let Some(before) = &before
         && up_to_date(before, &chart_spec, &labels, &annotations)
     {
@@ -124,6 +162,7 @@ pub async fn ensure_helm_chart(
         "metadata": metadata,
         "spec": chart_spec,
     });
+    let api: Api<HelmChart> = Api::namespaced(client.clone(), &namespace);
     let after = api
         .patch(
             &name,
@@ -243,13 +282,15 @@ pub async fn resolve(
     };
     let found = match kind {
         ChartRefKind::HelmChart => {
-            usable::<HelmChart>(client, &namespace, &name, |o| {
+            let store = settings.stores.as_ref().map(|s| &s.charts);
+            usable::<HelmChart>(client, store, &namespace, &name, |o| {
                 o.status.as_ref().and_then(|s| s.artifact.clone())
             })
             .await?
         }
         ChartRefKind::OciRepository => {
-            usable::<OCIRepository>(client, &namespace, &name, |o| {
+            let store = settings.stores.as_ref().map(|s| &s.oci_repositories);
+            usable::<OCIRepository>(client, store, &namespace, &name, |o| {
                 o.status.as_ref().and_then(|s| s.artifact.clone())
             })
             .await?
@@ -286,6 +327,7 @@ enum Usable {
 /// a failing source is still used).
 async fn usable<K>(
     client: &Client,
+    store: Option<&Store<K>>,
     namespace: &str,
     name: &str,
     artifact: impl Fn(&K) -> Option<Artifact>,
@@ -293,8 +335,7 @@ async fn usable<K>(
 where
     K: FluxObject + kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
 {
-    let api: Api<K> = Api::namespaced(client.clone(), namespace);
-    let Some(found) = api.get_opt(name).await? else {
+    let Some(found) = cached_get(client, store, namespace, name).await? else {
         return Ok(Usable::Missing);
     };
     let status = found.status();
