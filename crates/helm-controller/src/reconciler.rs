@@ -130,7 +130,11 @@ impl Reconciler<HelmRelease> for HelmReleaseReconciler {
         crate::dependencies::check(&context.client, object, self.sources.requeue_dependency)
             .await?;
         let source = source::resolve(&context.client, object, &self.sources).await?;
-        let values = crate::values::compose(&context.client, object).await?;
+        let values = crate::values::compose(
+            ferroflux_runtime::lookup::Lookup::Cluster(&context.client),
+            object,
+        )
+        .await?;
         let workspace = tempfile::tempdir().map_err(|e| HelmError::Artifact {
             message: format!("failed to create temporary directory: {e}"),
             retry_after: None,

@@ -4,16 +4,17 @@
 use ferroflux_api::helm::v2::HelmRelease;
 use ferroflux_api::meta::ValuesReferenceKind;
 use ferroflux_helm::strvals::{Mode, parse_into};
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::{Api, Client, ResourceExt};
+use ferroflux_runtime::lookup::Lookup as Objects;
+use kube::ResourceExt;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::HelmError;
 
-/// Composes the values of `object`: each `valuesFrom` entry in order, then inline values.
+/// Composes the values of `object`: each `valuesFrom` entry in order (read through
+/// `objects`), then inline values.
 pub async fn compose(
-    client: &Client,
+    objects: Objects<'_>,
     object: &HelmRelease,
 ) -> Result<Map<String, Value>, HelmError> {
     let namespace = object.namespace().unwrap_or_default();
@@ -34,7 +35,7 @@ pub async fn compose(
             ValuesReferenceKind::Secret => "Secret",
         };
         let display = format!("{kind} '{namespace}/{}'", reference.name);
-        let data = read(client, &namespace, reference.kind, &reference.name, &key).await?;
+        let data = read(objects, &namespace, reference.kind, &reference.name, &key).await?;
         let text = match data {
             Lookup::Missing | Lookup::NoKey if optional => continue,
             Lookup::Missing => {
@@ -93,7 +94,7 @@ enum Lookup {
 }
 
 async fn read(
-    client: &Client,
+    objects: Objects<'_>,
     namespace: &str,
     kind: ValuesReferenceKind,
     name: &str,
@@ -101,8 +102,7 @@ async fn read(
 ) -> Result<Lookup, HelmError> {
     match kind {
         ValuesReferenceKind::ConfigMap => {
-            let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
-            let Some(map) = api.get_opt(name).await? else {
+            let Some(map) = objects.config_map(namespace, name).await? else {
                 return Ok(Lookup::Missing);
             };
             Ok(map
@@ -111,8 +111,7 @@ async fn read(
                 .map_or(Lookup::NoKey, Lookup::Found))
         }
         ValuesReferenceKind::Secret => {
-            let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
-            let Some(secret) = api.get_opt(name).await? else {
+            let Some(secret) = objects.secret(namespace, name).await? else {
                 return Ok(Lookup::Missing);
             };
             Ok(secret

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ferroflux_api::kustomize::v1::{Kustomization, SubstituteReferenceKind, SubstituteStrategy};
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::{Api, Client, ResourceExt};
+use ferroflux_runtime::lookup::Lookup;
+use kube::ResourceExt;
 use serde_json::Value;
 
 use crate::error::KustomizeError;
@@ -26,11 +26,16 @@ pub struct BuildSettings {
     pub allow_remote: bool,
     /// Fail on variables that are referenced but not set (`StrictPostBuildSubstitutions`).
     pub strict_substitution: bool,
+    /// Leave SOPS-encrypted objects as they are instead of refusing them (an offline build
+    /// without the decryption keys; never set by the controller).
+    pub keep_encrypted: bool,
 }
 
-/// Builds the objects of `object` from the artifact unpacked at `root`.
+/// Builds the objects of `object` from the artifact unpacked at `root` (which it may
+/// change: a generated or overlaid kustomization file); the ConfigMaps and Secrets it names
+/// are read through `lookup`.
 pub async fn build(
-    client: &Client,
+    lookup: Lookup<'_>,
     object: &Kustomization,
     root: &Path,
     settings: &BuildSettings,
@@ -50,7 +55,7 @@ pub async fn build(
             retry_after: None,
         });
     }
-    let keys = decrypt::keys(client, object).await?.map(Arc::new);
+    let keys = decrypt::keys(lookup, object).await?.map(Arc::new);
     let spec = object.spec.clone();
     let (build_dir, build_root) = (dir.clone(), root.to_path_buf());
     let allow_remote = settings.allow_remote;
@@ -82,9 +87,11 @@ pub async fn build(
         }
     }
     let mut objects =
-        substitute_all(client, object, resources, settings.strict_substitution).await?;
+        substitute_all(lookup, object, resources, settings.strict_substitution).await?;
     for resource in &mut objects {
-        check_object(resource)?;
+        if !settings.keep_encrypted {
+            check_object(resource)?;
+        }
         stamp(resource, object);
     }
     Ok(objects)
@@ -163,7 +170,7 @@ fn stamp(resource: &mut Value, object: &Kustomization) {
 
 /// Applies postBuild substitution to every object that does not opt out.
 async fn substitute_all(
-    client: &Client,
+    lookup: Lookup<'_>,
     object: &Kustomization,
     resources: Vec<Value>,
     strict: bool,
@@ -171,7 +178,7 @@ async fn substitute_all(
     let Some(post_build) = &object.spec.post_build else {
         return Ok(resources);
     };
-    let vars = variables(client, object).await?;
+    let vars = variables(lookup, object).await?;
     let always = post_build.substitute_strategy == Some(SubstituteStrategy::Always);
     if vars.is_empty() && !always {
         return Ok(resources);
@@ -220,7 +227,7 @@ async fn substitute_all(
 
 /// The variables of `postBuild`: `substituteFrom` in order (later wins), then `substitute`.
 async fn variables(
-    client: &Client,
+    lookup: Lookup<'_>,
     object: &Kustomization,
 ) -> Result<BTreeMap<String, String>, KustomizeError> {
     let namespace = object.namespace().unwrap_or_default();
@@ -231,25 +238,21 @@ async fn variables(
     for reference in post_build.substitute_from.iter().flatten() {
         let optional = reference.optional.unwrap_or(false);
         let data: Option<BTreeMap<String, String>> = match reference.kind {
-            SubstituteReferenceKind::ConfigMap => {
-                Api::<ConfigMap>::namespaced(client.clone(), &namespace)
-                    .get_opt(&reference.name)
-                    .await?
-                    .map(|config_map| config_map.data.unwrap_or_default())
-            }
-            SubstituteReferenceKind::Secret => {
-                Api::<Secret>::namespaced(client.clone(), &namespace)
-                    .get_opt(&reference.name)
-                    .await?
-                    .map(|secret| {
-                        secret
-                            .data
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
-                            .collect()
-                    })
-            }
+            SubstituteReferenceKind::ConfigMap => lookup
+                .config_map(&namespace, &reference.name)
+                .await?
+                .map(|config_map| config_map.data.unwrap_or_default()),
+            SubstituteReferenceKind::Secret => lookup
+                .secret(&namespace, &reference.name)
+                .await?
+                .map(|secret| {
+                    secret
+                        .data
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
+                        .collect()
+                }),
         };
         let kind = match reference.kind {
             SubstituteReferenceKind::ConfigMap => "ConfigMap",

@@ -9,8 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ferroflux_api::kustomize::v1::{DecryptionProvider, Kustomization};
-use k8s_openapi::api::core::v1::Secret;
-use kube::{Api, Client, ResourceExt};
+use kube::ResourceExt;
 use serde_json::Value;
 
 use crate::error::KustomizeError;
@@ -35,7 +34,10 @@ pub fn disabled(object: &Value) -> bool {
 
 /// The keys of `spec.decryption.secretRef`, or `None` when decryption is not configured
 /// for SOPS.
-pub async fn keys(client: &Client, object: &Kustomization) -> Result<Option<Keys>, KustomizeError> {
+pub async fn keys(
+    lookup: ferroflux_runtime::lookup::Lookup<'_>,
+    object: &Kustomization,
+) -> Result<Option<Keys>, KustomizeError> {
     let Some(decryption) = &object.spec.decryption else {
         return Ok(None);
     };
@@ -45,8 +47,8 @@ pub async fn keys(client: &Client, object: &Kustomization) -> Result<Option<Keys
         return Ok(Some(keys));
     };
     let namespace = object.namespace().unwrap_or_default();
-    let secret = Api::<Secret>::namespaced(client.clone(), &namespace)
-        .get_opt(&reference.name)
+    let secret = lookup
+        .secret(&namespace, &reference.name)
         .await?
         .ok_or_else(|| KustomizeError::Build(format!("Secret \"{}\" not found", reference.name)))?;
     for (name, value) in secret.data.unwrap_or_default() {

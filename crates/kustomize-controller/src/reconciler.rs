@@ -257,7 +257,13 @@ impl KustomizationReconciler {
             KustomizeError::Build(format!("failed to create temporary directory: {e}"))
         })?;
         source::fetch(source, workspace.path(), &self.sources).await?;
-        let objects = build::build(&context.client, object, workspace.path(), &self.build).await?;
+        let objects = build::build(
+            ferroflux_runtime::lookup::Lookup::Cluster(&context.client),
+            object,
+            workspace.path(),
+            &self.build,
+        )
+        .await?;
         let digest = digest_of(&objects);
 
         let manager = if self.clients.uses_own_client(object) {

@@ -31,6 +31,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         },
         build: BuildSettings {
             allow_remote: !args.no_remote_bases,
+            keep_encrypted: false,
             strict_substitution: args
                 .runtime
                 .feature_enabled("StrictPostBuildSubstitutions", true),

@@ -20,6 +20,7 @@ pub mod flags;
 pub mod health;
 pub mod leader;
 pub mod logging;
+pub mod lookup;
 pub mod metrics;
 pub mod object;
 pub mod server;
