@@ -56,6 +56,23 @@ pub enum Command {
         #[command(subcommand)]
         what: HelmCommand,
     },
+    /// Render a Flux repository offline: the cluster directory PATH, every Flux
+    /// Kustomization it leads to, and every HelmRelease whose chart is at hand.
+    Build {
+        /// The cluster directory to build (for example `clusters/production`).
+        #[arg(default_value = ".")]
+        path: std::path::PathBuf,
+        /// The repository root (default: the nearest directory above PATH holding `.git`).
+        #[arg(long)]
+        repo_root: Option<std::path::PathBuf>,
+        /// A source's files: `Kind/namespace/name=DIR` (repeatable).
+        #[arg(long = "source", value_name = "KIND/NAMESPACE/NAME=DIR")]
+        sources: Vec<String>,
+        /// Charts for HelmReleases from Helm or OCI repositories: `<chart>/` or
+        /// `<chart>-<version>.tgz` in this directory.
+        #[arg(long, value_name = "DIR")]
+        charts: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 //! them as flux does (`table`).
 
 mod args;
+mod build;
 mod client;
 mod get;
 mod kinds;
@@ -63,6 +64,31 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             let output = ferroflux_helm::run_template_command(args)
                 .map_err(|e| anyhow::anyhow!("{e}\nUse --debug flag to render out invalid YAML"))?;
             print!("{output}");
+        }
+        Command::Build {
+            path,
+            repo_root,
+            sources,
+            charts,
+        } => {
+            let request = build::BuildRequest {
+                path: path.clone(),
+                repo_root: repo_root.clone(),
+                sources: sources.clone(),
+                charts: charts.clone(),
+            };
+            let output = build::run(&request).await?;
+            print!("{}", output.yaml);
+            for note in &output.notes {
+                eprintln!("► {note}");
+            }
+            if !output.errors.is_empty() {
+                anyhow::bail!(
+                    "the build failed for {} object(s):\n{}",
+                    output.errors.len(),
+                    output.errors.join("\n")
+                );
+            }
         }
     }
     Ok(())

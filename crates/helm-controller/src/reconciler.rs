@@ -291,7 +291,9 @@ pub(crate) fn render_digests(object: &HelmRelease) -> (Option<String>, Option<St
     )
 }
 
-fn post_render(object: &HelmRelease) -> PostRender {
+/// Flux's post-rendering of `object`: its kustomize post-renderers, common metadata and
+/// the origin labels.
+pub fn post_render(object: &HelmRelease) -> PostRender {
     let mut render = PostRender {
         kustomize: object
             .spec

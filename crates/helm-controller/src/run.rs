@@ -103,44 +103,41 @@ where
         .default_backoff()
         .reflect(cache)
         .touched_objects();
-    controller.watches_stream(
-        stream,
-        move |source: S| {
-            if revision(&source).is_none() {
-                return Vec::new();
-            }
-            let (name, namespace) = (source.name_any(), source.namespace().unwrap_or_default());
-            store
-                .state()
-                .into_iter()
-                .filter(|hr| {
-                    let own = hr.namespace().unwrap_or_default();
-                    if let Some(reference) = &hr.spec.chart_ref {
-                        reference.kind == kind
-                            && reference.name == name
-                            && reference
-                                .namespace
-                                .clone()
-                                .filter(|n| !n.is_empty())
-                                .unwrap_or(own)
-                                == namespace
-                    } else if let Some(template) = &hr.spec.chart {
-                        kind == ChartRefKind::HelmChart
-                            && name == format!("{own}-{}", hr.name_any())
-                            && template
-                                .spec
-                                .source_ref
-                                .namespace
-                                .clone()
-                                .filter(|n| !n.is_empty())
-                                .unwrap_or(own)
-                                == namespace
-                    } else {
-                        false
-                    }
-                })
-                .map(|hr| ObjectRef::from_obj(hr.as_ref()))
-                .collect::<Vec<_>>()
-        },
-    )
+    controller.watches_stream(stream, move |source: S| {
+        if revision(&source).is_none() {
+            return Vec::new();
+        }
+        let (name, namespace) = (source.name_any(), source.namespace().unwrap_or_default());
+        store
+            .state()
+            .into_iter()
+            .filter(|hr| {
+                let own = hr.namespace().unwrap_or_default();
+                if let Some(reference) = &hr.spec.chart_ref {
+                    reference.kind == kind
+                        && reference.name == name
+                        && reference
+                            .namespace
+                            .clone()
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or(own)
+                            == namespace
+                } else if let Some(template) = &hr.spec.chart {
+                    kind == ChartRefKind::HelmChart
+                        && name == format!("{own}-{}", hr.name_any())
+                        && template
+                            .spec
+                            .source_ref
+                            .namespace
+                            .clone()
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or(own)
+                            == namespace
+                } else {
+                    false
+                }
+            })
+            .map(|hr| ObjectRef::from_obj(hr.as_ref()))
+            .collect::<Vec<_>>()
+    })
 }
