@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use k8s_openapi::api::core::v1::Namespace;
-use kube::Client;
-use kube::api::{Api, DeleteParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Client, ResourceExt};
 
 use crate::generate::repo_root;
 
@@ -319,4 +319,28 @@ pub fn print_api_requests(
     for (delta, key) in rows.iter().take(15) {
         eprintln!("bench:   {delta:>7} {:>6.1}/object  {key}", per(*delta));
     }
+}
+
+/// Removes the finalizers of every object of `api`.
+pub async fn drop_finalizers<K>(api: Api<K>)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    let Ok(list) = api.list_metadata(&ListParams::default()).await else {
+        return;
+    };
+    let names: Vec<String> = list.items.iter().map(ResourceExt::name_any).collect();
+    let _ = for_all(names, {
+        move |name| {
+            let api = api.clone();
+            async move {
+                let patch = serde_json::json!({"metadata": {"finalizers": null}});
+                let _ = api
+                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await;
+                Ok(())
+            }
+        }
+    })
+    .await;
 }

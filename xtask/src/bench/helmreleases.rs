@@ -14,12 +14,12 @@ use ferroflux_api::helm::v2::HelmRelease;
 use ferroflux_api::meta::ConditionStatus;
 use ferroflux_api::source::v1::{HelmChart, HelmRepository};
 use ferroflux_testkit::helm_repo::HelmRepoServer;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::{Client, ResourceExt};
 
 use super::cluster::{
-    Controller, api_requests, client, create_namespace, delete_namespace, for_all, free_ports,
-    kubectl, print_api_requests, rand_suffix,
+    Controller, api_requests, client, create_namespace, delete_namespace, drop_finalizers, for_all,
+    free_ports, kubectl, print_api_requests, rand_suffix,
 };
 use super::{build_release, machine, mib, process_memory_kib, today, update_doc};
 use crate::generate::repo_root;
@@ -313,30 +313,6 @@ async fn release_finalizers(client: &Client, namespace: &str) {
     drop_finalizers(releases).await;
     drop_finalizers::<HelmChart>(Api::namespaced(client.clone(), namespace)).await;
     drop_finalizers::<HelmRepository>(Api::namespaced(client.clone(), namespace)).await;
-}
-
-/// Removes the finalizers of every object of `api`.
-async fn drop_finalizers<K>(api: Api<K>)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
-{
-    let Ok(list) = api.list_metadata(&ListParams::default()).await else {
-        return;
-    };
-    let names: Vec<String> = list.items.iter().map(ResourceExt::name_any).collect();
-    let _ = for_all(names, {
-        move |name| {
-            let api = api.clone();
-            async move {
-                let patch = serde_json::json!({"metadata": {"finalizers": null}});
-                let _ = api
-                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                    .await;
-                Ok(())
-            }
-        }
-    })
-    .await;
 }
 
 fn doc_block(results: &[Measured], settings: Settings, version: &str) -> String {

@@ -18,8 +18,8 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::{Client, ResourceExt};
 
 use super::cluster::{
-    Controller, api_requests, client, create_namespace, delete_namespace, for_all, free_ports,
-    kubectl, print_api_requests, rand_suffix,
+    Controller, api_requests, client, create_namespace, delete_namespace, drop_finalizers, for_all,
+    free_ports, kubectl, print_api_requests, rand_suffix,
 };
 use super::{build_release, machine, mib, process_memory_kib, today, update_doc};
 use crate::generate::repo_root;
@@ -158,6 +158,10 @@ impl Setup<'_> {
         })
         .await;
         delete_namespace(self.client, &namespace).await;
+        // The controllers are stopped: their finalizers would keep the namespace
+        // Terminating (and the namespace controller busy) for good.
+        drop_finalizers::<Kustomization>(Api::namespaced(self.client.clone(), &namespace)).await;
+        drop_finalizers::<GitRepository>(Api::namespaced(self.client.clone(), &namespace)).await;
         result
     }
 
