@@ -140,6 +140,31 @@ fn process_memory_kib(pid: u32) -> Result<(u64, u64)> {
     Ok((field("VmHWM:")?, field("VmRSS:")?))
 }
 
+/// How the running test control plane's kube-controller-manager is set up (read from its
+/// command line): its client limits decide how fast Deployments roll out next to the
+/// controllers under test on the same CPUs.
+fn controller_manager_profile() -> String {
+    let raised = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
+        .map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " "))
+        .find(|cmdline| cmdline.contains("kube-controller-manager"))
+        .map(|cmdline| cmdline.contains("--kube-api-qps=500"));
+    match raised {
+        Some(true) => {
+            "kube-controller-manager with raised limits (500 requests/s, 20 Deployment and \
+             ReplicaSet workers; `cargo xtask testenv up`)"
+                .to_owned()
+        }
+        Some(false) => "kube-controller-manager with Kubernetes' default limits (20 requests/s, 5 \
+             workers per kind; `FERROFLUX_TESTENV_KCM_DEFAULTS=1 cargo xtask testenv up`)"
+            .to_owned(),
+        None => "kube-controller-manager not found".to_owned(),
+    }
+}
+
 /// The machine, as recorded next to the numbers: CPU count, model and memory.
 fn machine() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);

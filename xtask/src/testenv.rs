@@ -298,7 +298,7 @@ fn apiserver_args(env: &Env) -> Vec<String> {
 
 fn controller_manager_args(env: &Env) -> Vec<String> {
     let kubeconfig = env.kubeconfig().display().to_string();
-    vec![
+    let mut args: Vec<String> = vec![
         format!("--kubeconfig={kubeconfig}"),
         format!("--authentication-kubeconfig={kubeconfig}"),
         format!("--authorization-kubeconfig={kubeconfig}"),
@@ -315,14 +315,20 @@ fn controller_manager_args(env: &Env) -> Vec<String> {
         "--use-service-account-credentials=false".into(),
         "--node-monitor-period=5s".into(),
         "--node-monitor-grace-period=40s".into(),
-        // The defaults (20 requests/s, 5 workers per kind) make the control plane, not the
-        // controllers under test, the limit once hundreds of Deployments roll out at once.
-        "--kube-api-qps=500".into(),
-        "--kube-api-burst=1000".into(),
-        "--concurrent-deployment-syncs=20".into(),
-        "--concurrent-replicaset-syncs=20".into(),
         "--v=1".into(),
-    ]
+    ];
+    // The defaults (20 requests/s, 5 workers per kind) make the control plane, not the
+    // controllers under test, the limit once hundreds of Deployments roll out at once.
+    // FERROFLUX_TESTENV_KCM_DEFAULTS=1 keeps Kubernetes' defaults (for comparisons).
+    if std::env::var_os("FERROFLUX_TESTENV_KCM_DEFAULTS").is_none() {
+        args.extend([
+            "--kube-api-qps=500".into(),
+            "--kube-api-burst=1000".into(),
+            "--concurrent-deployment-syncs=20".into(),
+            "--concurrent-replicaset-syncs=20".into(),
+        ]);
+    }
+    args
 }
 
 fn scheduler_args(env: &Env) -> Vec<String> {

@@ -328,12 +328,13 @@ fn doc_block(results: &[Measured], settings: Settings, version: &str) -> String 
          (shared/fixtures/charts/podinfo: Deployment and Service) from one HelmRepository \
          served by a loopback nginx, through its own generated HelmChart; the time runs from \
          the first create call until every HelmRelease is Ready=True (installed, its \
-         Deployment Available through kwok). Peak RSS is each controller's VmHWM.\n",
+         Deployment Available through kwok). Peak RSS is each controller's VmHWM. Control plane: {}.\n",
         today(),
         machine(),
         command.join(" "),
         settings.helm_concurrent,
         settings.source_concurrent,
+        super::controller_manager_profile(),
     );
     let _ = writeln!(
         out,

@@ -348,10 +348,11 @@ fn doc_block(results: &[Measured], concurrent: u16) -> String {
          --kube-api-qps={KUBE_API_QPS} --kube-api-burst={KUBE_API_BURST}`). Each \
          Kustomization applies shared/fixtures/podinfo-kustomize (Deployment, Service, HPA) \
          into its own namespace from one GitRepository; the time runs from the first create \
-         call until every Kustomization is Ready=True. Peak RSS is each controller's VmHWM.\n",
+         call until every Kustomization is Ready=True. Peak RSS is each controller's VmHWM. Control plane: {}.\n",
         today(),
         machine(),
-        command.join(" ")
+        command.join(" "),
+        super::controller_manager_profile()
     );
     let _ = writeln!(
         out,
