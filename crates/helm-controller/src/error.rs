@@ -94,4 +94,16 @@ impl ReconcileError for HelmError {
             _ => Disposition::Retry,
         }
     }
+
+    fn emits_event(&self) -> bool {
+        // Flux logs these and lets the source watch bring the release back.
+        !matches!(
+            self,
+            Self::SourceNotReady(..)
+                | Self::Artifact {
+                    retry_after: Some(_),
+                    ..
+                }
+        )
+    }
 }

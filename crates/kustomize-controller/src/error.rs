@@ -71,4 +71,15 @@ impl ReconcileError for KustomizeError {
             _ => Disposition::Retry,
         }
     }
+
+    fn emits_event(&self) -> bool {
+        // Flux logs a missing or not-ready source and lets its watch bring the object back.
+        !matches!(
+            self,
+            Self::Artifact {
+                retry_after: Some(_),
+                ..
+            }
+        )
+    }
 }

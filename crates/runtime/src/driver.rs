@@ -257,10 +257,14 @@ async fn finish<K: FluxObject, E: ReconcileError>(
                 }
             };
             debug!(name = %object.name_any(), %reason, error = %message, "reconciliation failed");
-            context
-                .recorder
-                .publish(object, event_type, &reason, &message, BTreeMap::new())
-                .await;
+            if error.emits_event() {
+                context
+                    .recorder
+                    .publish(object, event_type, &reason, &message, BTreeMap::new())
+                    .await;
+            } else {
+                info!(name = %object.name_any(), namespace = object.namespace().unwrap_or_default(), %reason, "{message}");
+            }
             action
         }
     }

@@ -22,4 +22,9 @@ pub trait ReconcileError: std::error::Error + Send + Sync + 'static {
     fn reason(&self) -> &str;
     /// How the driver handles the error.
     fn disposition(&self) -> Disposition;
+    /// Whether the failure is also published as an event. Flux only logs some waits (a
+    /// source that has no artifact yet): the watch on the source brings the object back.
+    fn emits_event(&self) -> bool {
+        true
+    }
 }
