@@ -230,8 +230,12 @@ impl Reconciler<HelmRelease> for HelmReleaseReconciler {
 
 /// Replaces `status` with the API server's when the informer cache lags behind our own
 /// last status patch (Flux waits for its cache for the same reason): the release history
-/// must never be read stale.
+/// must never be read stale. No read when the cached object is the one our last status
+/// patch produced.
 async fn refresh_status(context: &Context, object: &HelmRelease, status: &mut HelmReleaseStatus) {
+    if context.status_versions.is_current(object) {
+        return;
+    }
     let api: kube::Api<HelmRelease> = kube::Api::namespaced(
         context.client.clone(),
         &object.namespace().unwrap_or_default(),

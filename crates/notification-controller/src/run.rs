@@ -118,6 +118,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         metrics,
         clock: Arc::new(SystemClock),
         jitter_percent: args.runtime.interval_jitter_percentage,
+        status_versions: ferroflux_runtime::driver::StatusVersions::default(),
     });
     let api: Api<Receiver> = match scope {
         Some(namespace) => Api::namespaced(client.clone(), namespace),

@@ -113,6 +113,7 @@ impl Bootstrap {
             metrics: self.metrics.clone(),
             clock: Arc::new(SystemClock),
             jitter_percent: self.args.interval_jitter_percentage,
+            status_versions: crate::driver::StatusVersions::default(),
         })
     }
 

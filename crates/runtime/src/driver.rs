@@ -70,6 +70,49 @@ pub struct Context {
     pub clock: Arc<dyn Clock>,
     /// The ± jitter applied to the interval after success, in percent.
     pub jitter_percent: u32,
+    /// The resourceVersion of each object after this process last wrote its status.
+    pub status_versions: StatusVersions,
+}
+
+/// The resourceVersion each object had right after this process last patched its status:
+/// when the watch cache hands an object at exactly that version, its status is the one
+/// written last, and a reconciler need not read it back from the API server.
+#[derive(Clone, Default)]
+pub struct StatusVersions(Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>);
+
+impl StatusVersions {
+    fn key<K: FluxObject>(object: &K) -> String {
+        format!(
+            "{}/{}/{}",
+            K::kind(&()),
+            object.namespace().unwrap_or_default(),
+            object.name_any()
+        )
+    }
+
+    fn record<K: FluxObject>(&self, object: &K, resource_version: Option<String>) {
+        if let Ok(mut versions) = self.0.lock() {
+            match resource_version {
+                Some(version) => versions.insert(Self::key(object), version),
+                None => versions.remove(&Self::key(object)),
+            };
+        }
+    }
+
+    /// Forgets a deleted object.
+    pub fn forget<K: FluxObject>(&self, object: &K) {
+        self.record(object, None);
+    }
+
+    /// Whether `object` is exactly as this process's last status patch left it.
+    pub fn is_current<K: FluxObject>(&self, object: &K) -> bool {
+        let Some(version) = object.meta().resource_version.as_ref() else {
+            return false;
+        };
+        self.0
+            .lock()
+            .is_ok_and(|versions| versions.get(&Self::key(object)) == Some(version))
+    }
 }
 
 impl Context {
@@ -86,13 +129,16 @@ impl Context {
             "kind": K::kind(&()),
             "status": status,
         });
-        api.patch_status(
-            &object.name_any(),
-            &PatchParams::apply(&self.status_manager).force(),
-            &Patch::Apply(body),
-        )
-        .await
-        .map(|_| ())
+        let patched = api
+            .patch_status(
+                &object.name_any(),
+                &PatchParams::apply(&self.status_manager).force(),
+                &Patch::Apply(body),
+            )
+            .await?;
+        self.status_versions
+            .record(object, patched.meta().resource_version.clone());
+        Ok(())
     }
 
     /// Marks the object as being reconciled (`Reconciling=True`, `Ready=Unknown`, both
@@ -306,6 +352,7 @@ async fn finalize<K: FluxObject, R: Reconciler<K>>(
         &object.name_any(),
         &object.namespace().unwrap_or_default(),
     );
+    context.status_versions.forget(object);
     Ok(Action::await_change())
 }
 

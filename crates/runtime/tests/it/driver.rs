@@ -104,6 +104,7 @@ fn context(client: &Client) -> Arc<Context> {
         metrics: Metrics::new(),
         clock: Arc::new(SystemClock),
         jitter_percent: 5,
+        status_versions: ferroflux_runtime::driver::StatusVersions::default(),
     })
 }
 
