@@ -5,10 +5,9 @@ use std::sync::Arc;
 use ferroflux_api::helm::v2::{ChartRefKind, HelmRelease};
 use ferroflux_api::source::v1::{HelmChart, OCIRepository};
 use ferroflux_runtime::bootstrap;
-use kube::runtime::controller::Controller;
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Resource, ResourceExt};
+use ferroflux_runtime::watches::{ArtifactSource, refers_to, watch_source};
+use kube::ResourceExt;
+use kube::runtime::reflector;
 use tracing::info;
 
 use crate::args::Args;
@@ -46,98 +45,50 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.concurrent,
         "helmrelease",
         move |controller, store| {
-            let controller = watch_source::<HelmChart>(
+            let controller = watch_source(
                 controller,
                 &client,
+                &store,
                 chart_writer,
-                &store,
-                ChartRefKind::HelmChart,
-                |s| {
-                    s.status
-                        .as_ref()
-                        .and_then(|s| s.artifact.as_ref())
-                        .map(|a| a.revision.clone())
-                },
+                wants::<HelmChart>(ChartRefKind::HelmChart),
             );
-            watch_source::<OCIRepository>(
+            watch_source(
                 controller,
                 &client,
-                oci_writer,
                 &store,
-                ChartRefKind::OciRepository,
-                |s| {
-                    s.status
-                        .as_ref()
-                        .and_then(|s| s.artifact.as_ref())
-                        .map(|a| a.revision.clone())
-                },
+                oci_writer,
+                wants::<OCIRepository>(ChartRefKind::OciRepository),
             )
         },
     );
     process.run(controller).await
 }
 
-/// Enqueues the HelmReleases whose chart source got a new artifact revision, and keeps
-/// the sources in `cache` (updated before the HelmReleases are enqueued, so that their
-/// reconciliation reads what triggered it).
-fn watch_source<S>(
-    controller: Controller<HelmRelease>,
-    client: &kube::Client,
-    cache: reflector::store::Writer<S>,
-    store: &Store<HelmRelease>,
+/// A HelmRelease wants the chart source of `kind` it uses (its `chartRef`, or the
+/// HelmChart generated for `spec.chart`) whenever that source has an artifact.
+fn wants<S: ArtifactSource>(
     kind: ChartRefKind,
-    revision: impl Fn(&S) -> Option<String> + Send + Sync + 'static,
-) -> Controller<HelmRelease>
-where
-    S: Resource<DynamicType = (), Scope = kube::core::NamespaceResourceScope>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
-    let store = store.clone();
-    let api: Api<S> = Api::all(client.clone());
-    let stream = watcher(api, watcher::Config::default().any_semantic())
-        .default_backoff()
-        .reflect(cache)
-        .touched_objects();
-    controller.watches_stream(stream, move |source: S| {
-        if revision(&source).is_none() {
-            return Vec::new();
+) -> impl Fn(&HelmRelease, &S, &str) -> bool + Send + Sync + 'static {
+    move |hr, source, _revision| {
+        let own = hr.namespace().unwrap_or_default();
+        if let Some(reference) = &hr.spec.chart_ref {
+            reference.kind == kind
+                && refers_to(
+                    source,
+                    &reference.name,
+                    reference.namespace.as_deref(),
+                    &own,
+                )
+        } else if let Some(template) = &hr.spec.chart {
+            kind == ChartRefKind::HelmChart
+                && refers_to(
+                    source,
+                    &format!("{own}-{}", hr.name_any()),
+                    template.spec.source_ref.namespace.as_deref(),
+                    &own,
+                )
+        } else {
+            false
         }
-        let (name, namespace) = (source.name_any(), source.namespace().unwrap_or_default());
-        store
-            .state()
-            .into_iter()
-            .filter(|hr| {
-                let own = hr.namespace().unwrap_or_default();
-                if let Some(reference) = &hr.spec.chart_ref {
-                    reference.kind == kind
-                        && reference.name == name
-                        && reference
-                            .namespace
-                            .clone()
-                            .filter(|n| !n.is_empty())
-                            .unwrap_or(own)
-                            == namespace
-                } else if let Some(template) = &hr.spec.chart {
-                    kind == ChartRefKind::HelmChart
-                        && name == format!("{own}-{}", hr.name_any())
-                        && template
-                            .spec
-                            .source_ref
-                            .namespace
-                            .clone()
-                            .filter(|n| !n.is_empty())
-                            .unwrap_or(own)
-                            == namespace
-                } else {
-                    false
-                }
-            })
-            .map(|hr| ObjectRef::from_obj(hr.as_ref()))
-            .collect::<Vec<_>>()
-    })
+    }
 }

@@ -12,8 +12,9 @@ use ferroflux_api::source::v1::{ExternalArtifact, HelmChart, OCIRepository};
 use ferroflux_artifact::{FetchError, FetchOptions, Fetcher};
 use ferroflux_runtime::FluxObject;
 use ferroflux_runtime::conditions;
+use ferroflux_runtime::watches::cached_get;
 use kube::api::{Patch, PatchParams};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::Store;
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 
@@ -51,28 +52,6 @@ pub struct SourceStores {
     pub charts: Store<HelmChart>,
     /// Every OCIRepository.
     pub oci_repositories: Store<OCIRepository>,
-}
-
-/// The object `namespace/name`: from `store` when it holds it, otherwise from the API
-/// server.
-async fn cached_get<K>(
-    client: &Client,
-    store: Option<&Store<K>>,
-    namespace: &str,
-    name: &str,
-) -> Result<Option<K>, kube::Error>
-where
-    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
-    if let Some(found) = store.and_then(|s| s.get(&ObjectRef::new(name).within(namespace))) {
-        return Ok(Some(found.as_ref().clone()));
-    }
-    Api::namespaced(client.clone(), namespace)
-        .get_opt(name)
-        .await
 }
 
 /// A usable chart source.

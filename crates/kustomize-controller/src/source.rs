@@ -8,7 +8,9 @@ use ferroflux_api::kustomize::v1::{Kustomization, SourceKind};
 use ferroflux_api::meta::Artifact;
 use ferroflux_api::source::v1::{Bucket, ExternalArtifact, GitRepository, OCIRepository};
 use ferroflux_artifact::{FetchError, FetchOptions, Fetcher};
-use kube::{Api, Client, ResourceExt};
+use ferroflux_runtime::watches::{ArtifactSource, cached_get};
+use kube::runtime::reflector::Store;
+use kube::{Client, ResourceExt};
 
 use crate::error::KustomizeError;
 
@@ -29,6 +31,22 @@ pub struct SourceSettings {
     pub requeue_dependency: Duration,
     /// Artifact download retries.
     pub http_retry: u32,
+    /// The controller's watch caches of the sources (read instead of the API server, as
+    /// Flux reads through its informer cache); `None` reads every time.
+    pub stores: Option<SourceStores>,
+}
+
+/// Watch caches of the source kinds the controller watches anyway.
+#[derive(Clone, Debug)]
+pub struct SourceStores {
+    /// Every GitRepository.
+    pub git_repositories: Store<GitRepository>,
+    /// Every OCIRepository.
+    pub oci_repositories: Store<OCIRepository>,
+    /// Every Bucket.
+    pub buckets: Store<Bucket>,
+    /// Every ExternalArtifact (when the feature gate is on).
+    pub external_artifacts: Store<ExternalArtifact>,
 }
 
 /// Looks up the Kustomization's source and its artifact.
@@ -61,30 +79,24 @@ pub async fn resolve(
             "can't access '{display}', the ExternalArtifact feature gate is disabled"
         )));
     }
+    let stores = settings.stores.as_ref();
+    let name = &reference.name;
     let artifact = match reference.kind {
         SourceKind::GitRepository => {
-            artifact_of::<GitRepository>(client, &namespace, &reference.name, |o| {
-                o.status.as_ref().and_then(|s| s.artifact.clone())
-            })
-            .await
+            let cache = stores.map(|s| &s.git_repositories);
+            artifact_of(client, cache, &namespace, name).await
         }
         SourceKind::OciRepository => {
-            artifact_of::<OCIRepository>(client, &namespace, &reference.name, |o| {
-                o.status.as_ref().and_then(|s| s.artifact.clone())
-            })
-            .await
+            let cache = stores.map(|s| &s.oci_repositories);
+            artifact_of(client, cache, &namespace, name).await
         }
         SourceKind::Bucket => {
-            artifact_of::<Bucket>(client, &namespace, &reference.name, |o| {
-                o.status.as_ref().and_then(|s| s.artifact.clone())
-            })
-            .await
+            let cache = stores.map(|s| &s.buckets);
+            artifact_of(client, cache, &namespace, name).await
         }
         SourceKind::ExternalArtifact => {
-            artifact_of::<ExternalArtifact>(client, &namespace, &reference.name, |o| {
-                o.status.as_ref().and_then(|s| s.artifact.clone())
-            })
-            .await
+            let cache = stores.map(|s| &s.external_artifacts);
+            artifact_of(client, cache, &namespace, name).await
         }
     }?;
     match artifact {
@@ -104,20 +116,15 @@ pub async fn resolve(
 }
 
 /// `None`: no such object; `Some(None)`: no artifact yet.
-async fn artifact_of<K>(
+async fn artifact_of<S: ArtifactSource>(
     client: &Client,
+    cache: Option<&Store<S>>,
     namespace: &str,
     name: &str,
-    artifact: impl Fn(&K) -> Option<Artifact>,
-) -> Result<Option<Option<Artifact>>, KustomizeError>
-where
-    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
-    let api: Api<K> = Api::namespaced(client.clone(), namespace);
-    Ok(api.get_opt(name).await?.map(|object| artifact(&object)))
+) -> Result<Option<Option<Artifact>>, KustomizeError> {
+    Ok(cached_get(client, cache, namespace, name)
+        .await?
+        .map(|object| object.artifact().cloned()))
 }
 
 /// The process's artifact fetcher: one HTTP client (connection pool, TLS roots) for every

@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod object;
 pub mod server;
 pub mod ssa;
+pub mod watches;
 
 pub use driver::{Context, Outcome, Reconciler};
 pub use error::{Disposition, ReconcileError};

@@ -22,6 +22,8 @@ use ferroflux_api::source::v1::{
 };
 use ferroflux_runtime::bootstrap::Bootstrap;
 use ferroflux_runtime::driver::Context;
+use ferroflux_runtime::watches::watch_source;
+use kube::runtime::reflector;
 
 use crate::args::Args;
 use crate::storage::SourceStorage;
@@ -63,28 +65,28 @@ pub async fn run_controllers(
         args.concurrent,
         "helmchart",
         move |controller, store| {
-            let revision =
-                |a: Option<&ferroflux_api::meta::Artifact>| a.map(|a| a.revision.clone());
-            let controller = watch::watch_source::<HelmRepository>(
+            // The caches are not read yet: the HelmChart reconciler reads its source from
+            // the API server.
+            let controller = watch_source(
                 controller,
                 &client,
                 &store,
-                HelmChartSourceKind::HelmRepository,
-                move |s| revision(s.status.as_ref().and_then(|s| s.artifact.as_ref())),
+                reflector::store::<HelmRepository>().1,
+                watch::wants::<HelmRepository>(HelmChartSourceKind::HelmRepository),
             );
-            let controller = watch::watch_source::<GitRepository>(
+            let controller = watch_source(
                 controller,
                 &client,
                 &store,
-                HelmChartSourceKind::GitRepository,
-                move |s| revision(s.status.as_ref().and_then(|s| s.artifact.as_ref())),
+                reflector::store::<GitRepository>().1,
+                watch::wants::<GitRepository>(HelmChartSourceKind::GitRepository),
             );
-            watch::watch_source::<Bucket>(
+            watch_source(
                 controller,
                 &client,
                 &store,
-                HelmChartSourceKind::Bucket,
-                move |s| revision(s.status.as_ref().and_then(|s| s.artifact.as_ref())),
+                reflector::store::<Bucket>().1,
+                watch::wants::<Bucket>(HelmChartSourceKind::Bucket),
             )
         },
     );
