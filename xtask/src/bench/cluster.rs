@@ -344,3 +344,52 @@ where
     })
     .await;
 }
+
+/// Polls until `count` objects of `api` are Ready=True; returns the time since `started`.
+pub async fn wait_all_ready<K>(
+    api: &Api<K>,
+    count: usize,
+    started: Instant,
+    timeout: Duration,
+) -> Result<Duration>
+where
+    K: ferroflux_runtime::FluxObject,
+{
+    let mut last_report = Instant::now();
+    loop {
+        let list = api.list(&ListParams::default()).await?;
+        let ready = list.items.iter().filter(|o| is_ready(*o)).count();
+        if ready >= count {
+            return Ok(started.elapsed());
+        }
+        if last_report.elapsed() > Duration::from_secs(5) {
+            eprintln!(
+                "bench: {ready}/{count} Ready after {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            last_report = Instant::now();
+        }
+        if started.elapsed() > timeout {
+            let stuck = list
+                .items
+                .iter()
+                .find(|o| !is_ready(*o))
+                .map(|o| format!("{}: {:?}", o.name_any(), o.status()))
+                .unwrap_or_default();
+            bail!(
+                "only {ready}/{count} {} Ready after {timeout:?}; e.g. {stuck}",
+                K::kind(&())
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Whether the object's Ready condition is True.
+fn is_ready<K: ferroflux_runtime::FluxObject>(object: &K) -> bool {
+    use ferroflux_runtime::FluxStatus as _;
+    object
+        .status()
+        .and_then(|s| s.conditions().iter().find(|c| c.type_ == "Ready"))
+        .is_some_and(|c| c.status == ferroflux_api::meta::ConditionStatus::True)
+}

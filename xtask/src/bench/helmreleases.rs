@@ -11,15 +11,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ferroflux_api::helm::v2::HelmRelease;
-use ferroflux_api::meta::ConditionStatus;
 use ferroflux_api::source::v1::{HelmChart, HelmRepository};
 use ferroflux_testkit::helm_repo::HelmRepoServer;
+use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
-use kube::{Client, ResourceExt};
 
 use super::cluster::{
     Controller, api_requests, client, create_namespace, delete_namespace, drop_finalizers, for_all,
-    free_ports, kubectl, print_api_requests, rand_suffix,
+    free_ports, kubectl, print_api_requests, rand_suffix, wait_all_ready,
 };
 use super::{build_release, machine, mib, process_memory_kib, today, update_doc};
 use crate::generate::repo_root;
@@ -198,7 +197,7 @@ impl Setup<'_> {
             }
         })
         .await?;
-        let all_ready = wait_all_ready(&releases, count, started)
+        let all_ready = wait_all_ready(&releases, count, started, READY_TIMEOUT)
             .await
             .with_context(|| format!("controller logs in {}", dir.display()))?;
         print_api_requests(&requests_before, &api_requests(self.client).await, count);
@@ -258,48 +257,6 @@ fn release(i: usize) -> Result<HelmRelease> {
             }},
         },
     }))?)
-}
-
-/// Polls until `count` HelmReleases are Ready=True; returns the time since `started`.
-async fn wait_all_ready(
-    api: &Api<HelmRelease>,
-    count: usize,
-    started: Instant,
-) -> Result<Duration> {
-    let mut last_report = Instant::now();
-    loop {
-        let list = api.list(&ListParams::default()).await?;
-        let ready = list.items.iter().filter(|r| is_ready(r)).count();
-        if ready >= count {
-            return Ok(started.elapsed());
-        }
-        if last_report.elapsed() > Duration::from_secs(5) {
-            eprintln!(
-                "bench: {ready}/{count} Ready after {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-            last_report = Instant::now();
-        }
-        if started.elapsed() > READY_TIMEOUT {
-            let stuck = list
-                .items
-                .iter()
-                .find(|r| !is_ready(r))
-                .map(|r| format!("{}: {:?}", r.name_any(), r.status))
-                .unwrap_or_default();
-            bail!("only {ready}/{count} HelmReleases Ready after {READY_TIMEOUT:?}; e.g. {stuck}");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-fn is_ready(object: &HelmRelease) -> bool {
-    object
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
-        .is_some_and(|c| c.status == ConditionStatus::True)
 }
 
 /// Lets the namespace go quickly: the releases, their generated HelmCharts and the
@@ -364,6 +321,7 @@ fn doc_block(results: &[Measured], settings: Settings, version: &str) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kube::ResourceExt;
 
     #[test]
     fn releases_name_the_repository_chart() {

@@ -14,12 +14,12 @@ use ferroflux_api::kustomize::v1::{
 };
 use ferroflux_api::source::v1::{GitRepository, GitRepositoryRef, GitRepositorySpec};
 use ferroflux_testkit::git_server::GitServer;
+use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
-use kube::{Client, ResourceExt};
 
 use super::cluster::{
     Controller, api_requests, client, create_namespace, delete_namespace, drop_finalizers, for_all,
-    free_ports, kubectl, print_api_requests, rand_suffix,
+    free_ports, kubectl, print_api_requests, rand_suffix, wait_all_ready,
 };
 use super::{build_release, machine, mib, process_memory_kib, today, update_doc};
 use crate::generate::repo_root;
@@ -215,7 +215,7 @@ impl Setup<'_> {
             }
         })
         .await?;
-        let all_ready = wait_all_ready(&kustomizations, count, started)
+        let all_ready = wait_all_ready(&kustomizations, count, started, READY_TIMEOUT)
             .await
             .with_context(|| format!("controller logs in {}", dir.display()))?;
         print_api_requests(&requests_before, &api_requests(self.client).await, count);
@@ -291,50 +291,6 @@ fn spec(namespace: &str, i: usize) -> KustomizationSpec {
         target_namespace: Some(format!("{namespace}-{i}")),
         ..Default::default()
     }
-}
-
-/// Polls until `count` Kustomizations are Ready=True; returns the time since `started`.
-async fn wait_all_ready(
-    api: &Api<Kustomization>,
-    count: usize,
-    started: Instant,
-) -> Result<Duration> {
-    let mut last_report = Instant::now();
-    loop {
-        let list = api.list(&ListParams::default()).await?;
-        let ready = list.items.iter().filter(|k| is_ready(k)).count();
-        if ready >= count {
-            return Ok(started.elapsed());
-        }
-        if last_report.elapsed() > Duration::from_secs(5) {
-            eprintln!(
-                "bench: {ready}/{count} Ready after {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-            last_report = Instant::now();
-        }
-        if started.elapsed() > READY_TIMEOUT {
-            let stuck = list
-                .items
-                .iter()
-                .find(|k| !is_ready(k))
-                .map(|k| format!("{}: {:?}", k.name_any(), k.status))
-                .unwrap_or_default();
-            bail!(
-                "only {ready}/{count} Kustomizations Ready after {READY_TIMEOUT:?}; e.g. {stuck}"
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-fn is_ready(object: &Kustomization) -> bool {
-    object
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
-        .is_some_and(|c| c.status == ferroflux_api::meta::ConditionStatus::True)
 }
 
 fn doc_block(results: &[Measured], concurrent: u16) -> String {
