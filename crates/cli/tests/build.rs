@@ -235,3 +235,28 @@ fn a_path_that_does_not_exist_is_a_clear_error() {
         stderr(&output)
     );
 }
+
+#[test]
+fn chart_refs_to_oci_repositories_take_the_chart_named_by_the_url() {
+    let repo = repository(false, "flux-system");
+    std::fs::write(
+        repo.path().join("apps/oci.yaml"),
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: charts\nspec:\n  interval: 10m\n  url: oci://registry.example/stefanprodan/charts/podinfo\n  ref:\n    semver: '6.x'\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: from-oci\nspec:\n  interval: 10m\n  chartRef:\n    kind: OCIRepository\n    name: charts\n",
+    )
+    .unwrap();
+    let charts = shared().join("charts");
+    let output = ferroflux(
+        &[
+            "build",
+            "clusters/dev",
+            "--charts",
+            charts.to_str().unwrap(),
+        ],
+        repo.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let yaml = stdout(&output);
+    let release = section(&yaml, "HelmRelease/flux-system/from-oci");
+    assert!(release.contains("name: from-oci-podinfo"), "{release}");
+    assert!(release.contains("helm.toolkit.fluxcd.io/name: from-oci"));
+}

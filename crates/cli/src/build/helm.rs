@@ -163,12 +163,17 @@ fn chart_of(
     }
     if let Some(reference) = &object.spec.chart_ref {
         let kind = kind_name(&reference.kind);
-        return Ok(from_chart_dir(
-            charts,
-            &reference.name,
-            &kind,
-            &reference.name,
-        ));
+        let namespace = reference
+            .namespace
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(own_namespace);
+        let chart = builder
+            .chart_names
+            .get(&format!("{kind}/{namespace}/{}", reference.name))
+            .cloned()
+            .unwrap_or_else(|| reference.name.clone());
+        return Ok(from_chart_dir(charts, &chart, &kind, &reference.name));
     }
     Ok(Err("neither chart nor chartRef is set".to_owned()))
 }

@@ -78,6 +78,7 @@ pub async fn run(request: &BuildRequest) -> anyhow::Result<BuildOutput> {
         queue: VecDeque::new(),
         seen: BTreeSet::new(),
         built: BTreeSet::new(),
+        chart_names: BTreeMap::new(),
         releases: Vec::new(),
         out: BuildOutput {
             yaml: String::new(),
@@ -117,6 +118,9 @@ struct Builder {
     built: BTreeSet<String>,
     /// HelmReleases rendered by the Kustomizations.
     releases: Vec<Value>,
+    /// The chart each OCIRepository or HelmChart of the build names, by
+    /// `Kind/namespace/name`: the last path segment of the OCI URL, or `spec.chart`.
+    chart_names: BTreeMap<String, String>,
     out: BuildOutput,
     /// Builds made, for unique work directories.
     builds: usize,
@@ -305,6 +309,21 @@ impl Builder {
                     self.sources.generators.push(object.clone());
                 }
                 ("helm.toolkit.fluxcd.io", "HelmRelease") => self.releases.push(object.clone()),
+                ("source.toolkit.fluxcd.io", "OCIRepository" | "HelmChart") => {
+                    let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
+                    let chart = if kind == "HelmChart" {
+                        text("/spec/chart").map(str::to_owned)
+                    } else {
+                        text("/spec/url")
+                            .and_then(|url| url.trim_end_matches('/').rsplit('/').next())
+                            .map(str::to_owned)
+                    };
+                    if let (Some(chart), Some(name)) = (chart, text("/metadata/name")) {
+                        let namespace = text("/metadata/namespace").unwrap_or("default");
+                        self.chart_names
+                            .insert(format!("{kind}/{namespace}/{name}"), chart);
+                    }
+                }
                 _ => {}
             }
             let _ = write!(
