@@ -142,8 +142,20 @@ impl HelmReleaseReconciler {
                             .await;
                     }
                 }
-                NextAction::Rollback(version) => return Err(run.rollback(status, version).await),
-                NextAction::Uninstall => return Err(run.remediate_uninstall(status).await),
+                NextAction::Rollback(version) => {
+                    let error = run.rollback(status, version).await;
+                    return Err(stall_if_exhausted(error, status, &observation, false));
+                }
+                NextAction::Uninstall => {
+                    let error = run.remediate_uninstall(status).await;
+                    let after_upgrade = !observation.last_action_install;
+                    return Err(stall_if_exhausted(
+                        error,
+                        status,
+                        &observation,
+                        after_upgrade,
+                    ));
+                }
                 NextAction::RetriesExhausted => {
                     return Err(retries_exceeded(status, &observation));
                 }
@@ -182,6 +194,27 @@ impl HelmReleaseReconciler {
     }
 }
 
+/// After a successful remediation with no retries left, Flux stalls at once
+/// (`RetriesExceeded`) instead of waiting for the next attempt to find out; an uninstall
+/// remediating an upgrade is the exception (the next reconciliation installs again).
+fn stall_if_exhausted(
+    error: HelmError,
+    status: &mut HelmReleaseStatus,
+    observation: &state::Observation,
+    uninstall_after_upgrade: bool,
+) -> HelmError {
+    let remediated = matches!(
+        &error,
+        HelmError::Release { reason, .. }
+            if *reason == reasons::ROLLBACK_SUCCEEDED || *reason == reasons::UNINSTALL_SUCCEEDED
+    );
+    if remediated && !uninstall_after_upgrade && state::exhausted(observation) {
+        retries_exceeded(status, observation)
+    } else {
+        error
+    }
+}
+
 /// Ready of a release out of retries, as Flux's summary: Remediated wins, then a failed
 /// TestSuccess, then Released.
 fn retries_exceeded(status: &mut HelmReleaseStatus, observation: &state::Observation) -> HelmError {
@@ -190,6 +223,10 @@ fn retries_exceeded(status: &mut HelmReleaseStatus, observation: &state::Observa
     } else {
         "upgrade"
     };
+    let stalled = format!(
+        "Failed to {action} after {} attempt(s)",
+        observation.failures
+    );
     let list = status.conditions_mut();
     let pick = conditions::get(list, "Remediated")
         .or_else(|| {
@@ -202,6 +239,7 @@ fn retries_exceeded(status: &mut HelmReleaseStatus, observation: &state::Observa
         Some(condition) => HelmError::RetriesExceeded {
             reason: condition.reason,
             message: condition.message,
+            stalled,
         },
         None => HelmError::RetriesExceeded {
             reason: if observation.last_action_install {
@@ -210,10 +248,8 @@ fn retries_exceeded(status: &mut HelmReleaseStatus, observation: &state::Observa
                 reasons::UPGRADE_FAILED
             }
             .to_owned(),
-            message: format!(
-                "Failed to {action} after {} attempt(s)",
-                observation.failures
-            ),
+            message: stalled.clone(),
+            stalled,
         },
     }
 }

@@ -46,6 +46,8 @@ pub enum HelmError {
         reason: String,
         /// The last failure's message.
         message: String,
+        /// The Stalled message: `Failed to <install|upgrade> after <n> attempt(s)`.
+        stalled: String,
     },
     /// Retry a failed release later (RetryOnFailure strategy).
     #[error("{0}")]
@@ -92,6 +94,13 @@ impl ReconcileError for HelmError {
                 ..
             } => Disposition::Wait(*after),
             _ => Disposition::Retry,
+        }
+    }
+
+    fn stalled_condition(&self) -> Option<(&str, String)> {
+        match self {
+            Self::RetriesExceeded { stalled, .. } => Some(("RetriesExceeded", stalled.clone())),
+            _ => None,
         }
     }
 

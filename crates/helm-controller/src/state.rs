@@ -155,7 +155,7 @@ pub fn determine_state(observation: &Observation) -> ReleaseState {
 }
 
 /// `RetriesExhausted`: retries ≥ 0 and more failures than retries.
-fn exhausted(observation: &Observation) -> bool {
+pub fn exhausted(observation: &Observation) -> bool {
     observation.retries >= 0 && observation.failures > observation.retries
 }
 

@@ -288,7 +288,11 @@ async fn finish<K: FluxObject, E: ReconcileError>(
             conditions.mark_false(types::READY, &reason, message.clone());
             let (event_type, action) = match disposition {
                 Disposition::Stalled => {
-                    conditions.mark_true(types::STALLED, &reason, message.clone());
+                    let (stalled_reason, stalled_message) = error.stalled_condition().map_or_else(
+                        || (reason.clone(), message.clone()),
+                        |(r, m)| (r.to_owned(), m),
+                    );
+                    conditions.mark_true(types::STALLED, &stalled_reason, stalled_message);
                     conditions.delete(types::RECONCILING);
                     status.set_observed_generation(generation);
                     (EventType::Warning, Action::await_change())

@@ -27,4 +27,9 @@ pub trait ReconcileError: std::error::Error + Send + Sync + 'static {
     fn emits_event(&self) -> bool {
         true
     }
+    /// The reason and message of the `Stalled` condition when they differ from `Ready`'s
+    /// (Flux's `RetriesExceeded`: Ready keeps the last failure, Stalled says why it stops).
+    fn stalled_condition(&self) -> Option<(&str, String)> {
+        None
+    }
 }

@@ -142,6 +142,21 @@ async fn failed_tests_after_install_uninstall() {
             .is_none()
     );
     assert_eq!(object.status.unwrap().install_failures, Some(1));
+    // Out of retries: Stalled says why it stops (Flux's RetriesExceeded), Ready keeps the
+    // remediation's summary.
+    let stalled =
+        ferroflux_testkit::wait_for_value(Duration::from_secs(30), "Stalled=True", || async {
+            let object = h.releases().get("app").await.ok()?;
+            let stalled = condition(&object, "Stalled")?;
+            (stalled.status == ConditionStatus::True).then_some((object.clone(), stalled))
+        })
+        .await;
+    assert_eq!(stalled.1.reason, "RetriesExceeded");
+    assert_eq!(stalled.1.message, "Failed to install after 1 attempt(s)");
+    assert_eq!(
+        condition(&stalled.0, "Ready").unwrap().reason,
+        "UninstallSucceeded"
+    );
 }
 
 #[tokio::test]
