@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use ferroflux_api::helm::v2::DeletionPropagation;
 use ferroflux_helm::Chart;
 use ferroflux_helm::kube::KubeVersion;
 use ferroflux_runtime::ssa::{
@@ -199,14 +200,19 @@ impl Helm {
             })
             .filter(|e| !new_ids.contains(&e.id))
             .collect();
-        self.delete_entries(&stale).await
+        self.delete_entries(&stale, None).await
     }
 
-    async fn delete_entries(&self, entries: &[InventoryEntry]) -> Result<(), String> {
+    async fn delete_entries(
+        &self,
+        entries: &[InventoryEntry],
+        propagation: Option<kube::api::PropagationPolicy>,
+    ) -> Result<(), String> {
         if entries.is_empty() {
             return Ok(());
         }
-        let options = PruneOptions::flux([]);
+        let mut options = PruneOptions::flux([]);
+        options.propagation = propagation;
         self.manager
             .delete_all(entries, &options)
             .await
@@ -512,6 +518,7 @@ impl Helm {
         &self,
         options: &ActionOptions,
         keep_history: bool,
+        propagation: DeletionPropagation,
     ) -> Result<Option<Release>, String> {
         let history = self
             .storage
@@ -547,7 +554,12 @@ impl Helm {
                 entry_of(&o)
             })
             .collect();
-        self.delete_entries(&entries).await?;
+        let policy = match propagation {
+            DeletionPropagation::Background => kube::api::PropagationPolicy::Background,
+            DeletionPropagation::Foreground => kube::api::PropagationPolicy::Foreground,
+            DeletionPropagation::Orphan => kube::api::PropagationPolicy::Orphan,
+        };
+        self.delete_entries(&entries, Some(policy)).await?;
         self.run_hooks(&mut release, "post-delete", options).await?;
         release.set_status(status::UNINSTALLED, "Uninstallation complete");
         if keep_history {

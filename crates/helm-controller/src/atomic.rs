@@ -748,7 +748,11 @@ impl Run<'_> {
         };
         match self
             .helm
-            .uninstall(&options, uninstall.keep_history.unwrap_or(false))
+            .uninstall(
+                &options,
+                uninstall.keep_history.unwrap_or(false),
+                uninstall.deletion_propagation.unwrap_or_default(),
+            )
             .await
         {
             Ok(release) => {

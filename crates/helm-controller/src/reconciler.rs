@@ -214,15 +214,16 @@ impl Reconciler<HelmRelease> for HelmReleaseReconciler {
                 crds: CrdPolicy::Skip,
                 skip_schema_validation: true,
             };
-            let _ = uninstall
-                .deletion_propagation
-                .unwrap_or(DeletionPropagation::Background);
-            helm.uninstall(&options, uninstall.keep_history.unwrap_or(false))
-                .await
-                .map_err(|message| HelmError::Release {
-                    reason: "UninstallFailed",
-                    message,
-                })?;
+            helm.uninstall(
+                &options,
+                uninstall.keep_history.unwrap_or(false),
+                uninstall.deletion_propagation.unwrap_or_default(),
+            )
+            .await
+            .map_err(|message| HelmError::Release {
+                reason: "UninstallFailed",
+                message,
+            })?;
         }
         source::delete_helm_chart(&context.client, status.helm_chart.as_deref()).await
     }
@@ -415,7 +416,9 @@ impl HelmReleaseReconciler {
                     crds: CrdPolicy::Skip,
                     skip_schema_validation: true,
                 };
-                let _ = old.uninstall(&options, false).await;
+                let _ = old
+                    .uninstall(&options, false, DeletionPropagation::default())
+                    .await;
             }
             status.history = None;
             status.failures = None;

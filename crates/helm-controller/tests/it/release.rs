@@ -239,3 +239,61 @@ async fn template_errors_fail_the_install_with_a_warning() {
         .unwrap();
     h.wait_ready("bad", ConditionStatus::True, "bad.v1").await;
 }
+
+#[tokio::test]
+async fn uninstall_honours_the_deletion_propagation() {
+    let h = Harness::start("hc-orphan").await;
+    h.publish_chart("podinfo", &podinfo()).await;
+    h.create(
+        "podinfo",
+        json!({"interval": "1h", "chartRef": chart_ref(),
+               "uninstall": {"deletionPropagation": "orphan"}}),
+    )
+    .await;
+    h.wait_ready("podinfo", ConditionStatus::True, "Helm install succeeded")
+        .await;
+    let replica_sets: Api<k8s_openapi::api::apps::v1::ReplicaSet> =
+        Api::namespaced(h.client.clone(), h.ns());
+    let listed = || async {
+        replica_sets
+            .list(&ListParams::default().labels("app.kubernetes.io/name=podinfo"))
+            .await
+            .unwrap()
+            .items
+    };
+    wait_for(
+        Duration::from_secs(60),
+        "the Deployment's ReplicaSet",
+        || async { !listed().await.is_empty() },
+    )
+    .await;
+
+    // Deleting the release deletes the Deployment with orphan propagation: the garbage
+    // collector leaves its ReplicaSet, without an owner.
+    h.releases()
+        .delete("podinfo", &DeleteParams::default())
+        .await
+        .unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(h.client.clone(), h.ns());
+    wait_for(
+        Duration::from_secs(60),
+        "the Deployment deleted",
+        || async { deployments.get_opt("podinfo").await.unwrap().is_none() },
+    )
+    .await;
+    wait_for(
+        Duration::from_secs(30),
+        "the ReplicaSet orphaned",
+        || async {
+            listed().await.iter().all(|rs| {
+                rs.metadata
+                    .owner_references
+                    .as_ref()
+                    .is_none_or(Vec::is_empty)
+            })
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(listed().await.len(), 1, "the orphaned ReplicaSet stays");
+}

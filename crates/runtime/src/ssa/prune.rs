@@ -17,6 +17,9 @@ pub struct PruneOptions {
     pub owner_labels: Vec<(String, String)>,
     /// Objects never deleted (reported `skipped`).
     pub exclusion_selector: Selector,
+    /// How dependents of deleted objects go (Kubernetes' propagation policy); background
+    /// unless set.
+    pub propagation: Option<kube::api::PropagationPolicy>,
 }
 
 impl PruneOptions {
@@ -33,6 +36,7 @@ impl PruneOptions {
                 (RECONCILE_KEY, "disabled"),
                 (SSA_KEY, "Ignore"),
             ]),
+            propagation: None,
         }
     }
 
@@ -48,7 +52,7 @@ impl PruneOptions {
 }
 
 impl ResourceManager {
-    /// Deletes `entries` (background propagation) in reverse apply order. Objects already
+    /// Deletes `entries` (with the options' propagation policy) in reverse apply order. Objects already
     /// gone count as `deleted`; objects without the owner labels, or excluded, as `skipped`.
     /// Every object is attempted; failures are collected.
     pub async fn delete_all(
@@ -105,7 +109,16 @@ impl ResourceManager {
         if !options.owns(&live) || options.exclusion_selector.matches(&live) {
             return Ok(Action::Skipped);
         }
-        match api.delete(&id.name, &DeleteParams::background()).await {
+        let params = DeleteParams {
+            propagation_policy: Some(
+                options
+                    .propagation
+                    .clone()
+                    .unwrap_or(kube::api::PropagationPolicy::Background),
+            ),
+            ..DeleteParams::default()
+        };
+        match api.delete(&id.name, &params).await {
             Ok(_) => Ok(Action::Deleted),
             Err(kube::Error::Api(status)) if status.is_not_found() => Ok(Action::Deleted),
             Err(error) => Err(Error::request(id, "delete failed", &error)),
