@@ -2,6 +2,7 @@
 //! with Helm 3's storage records, hooks and waiting, applying with server-side apply as
 //! Flux's Helm 4 SDK does.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use ferroflux_api::helm::v2::DeletionPropagation;
@@ -366,6 +367,7 @@ impl Helm {
         chart: &Chart,
         values: &Map<String, Value>,
         options: &ActionOptions,
+        cleanup_on_fail: bool,
     ) -> Result<Release, String> {
         let history = self
             .storage
@@ -415,7 +417,16 @@ impl Helm {
         }
         .await;
         if let Err(error) = result {
-            let description = format!("Upgrade \"{}\" failed: {error}", self.name);
+            let mut description = format!("Upgrade \"{}\" failed: {error}", self.name);
+            if cleanup_on_fail {
+                // Helm's --cleanup-on-fail: the objects this upgrade added go again.
+                if let Err(cleanup) = self
+                    .delete_removed(&release.manifest, &current.manifest)
+                    .await
+                {
+                    let _ = write!(description, " && cleanup error: {cleanup}");
+                }
+            }
             self.fail(&mut release, description).await;
             return Err(error);
         }

@@ -504,6 +504,12 @@ impl Run<'_> {
                 &self.desired.chart,
                 self.desired.values,
                 &upgrade_options(self.object),
+                self.object
+                    .spec
+                    .upgrade
+                    .as_ref()
+                    .and_then(|u| u.cleanup_on_fail)
+                    .unwrap_or(false),
             )
             .await;
         status.last_attempted_release_action_duration = Some(elapsed(started));

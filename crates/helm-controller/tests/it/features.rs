@@ -25,7 +25,7 @@ fn chart(root: &Path) -> PathBuf {
     .unwrap();
     std::fs::write(
         chart.join("values.yaml"),
-        "value: one\nnested:\n  a: default\nhangHook: false\n",
+        "value: one\nnested:\n  a: default\nhangHook: false\nextra: false\nhangPostHook: false\n",
     )
     .unwrap();
     std::fs::write(
@@ -41,6 +41,11 @@ fn chart(root: &Path) -> PathBuf {
     std::fs::write(
         chart.join("templates/hook.yaml"),
         "{{- if .Values.hangHook }}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}-hook\n  annotations:\n    helm.sh/hook: pre-upgrade\nspec:\n  containers:\n  - name: h\n    image: busybox\n{{- end }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/extra.yaml"),
+        "{{- if .Values.extra }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-extra\n{{- end }}\n{{- if .Values.hangPostHook }}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}-post\n  annotations:\n    helm.sh/hook: post-upgrade\nspec:\n  containers:\n  - name: h\n    image: busybox\n{{- end }}\n",
     )
     .unwrap();
     chart
@@ -295,4 +300,30 @@ async fn post_renderers_patch_and_label() {
         api.get("app").await.unwrap().metadata.labels.unwrap()["team"],
         "green"
     );
+}
+
+#[tokio::test]
+async fn cleanup_on_fail_deletes_what_the_failed_upgrade_added() {
+    let h = Harness::start("hc-cleanup").await;
+    h.publish_chart("features", &chart(h.dir.path())).await;
+    h.create(
+        "app",
+        json!({"interval": "1h", "chartRef": {"kind": "HelmChart", "name": "features"},
+               "timeout": "3s", "upgrade": {"cleanupOnFail": true}}),
+    )
+    .await;
+    h.wait_ready("app", ConditionStatus::True, "app.v1").await;
+    let config_maps: Api<ConfigMap> = Api::namespaced(h.client.clone(), h.ns());
+
+    // The upgrade applies a new ConfigMap, then its post-upgrade hook never completes.
+    set_values(&h, "app", json!({"extra": true, "hangPostHook": true})).await;
+    h.wait_ready("app", ConditionStatus::False, "post-upgrade hooks failed")
+        .await;
+    let history = h.history("app");
+    assert_eq!(history[1]["status"], "failed");
+    assert!(
+        config_maps.get_opt("app-extra").await.unwrap().is_none(),
+        "the ConfigMap the failed upgrade created is deleted again"
+    );
+    assert!(config_maps.get_opt("app").await.unwrap().is_some());
 }
