@@ -3,11 +3,15 @@
 use std::sync::Arc;
 
 use ferroflux_api::helm::v2::{ChartRefKind, HelmRelease};
+use ferroflux_api::meta::ValuesReferenceKind;
 use ferroflux_api::source::v1::{HelmChart, OCIRepository};
 use ferroflux_runtime::bootstrap;
 use ferroflux_runtime::watches::{ArtifactSource, refers_to, watch_source};
-use kube::ResourceExt;
-use kube::runtime::reflector;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::runtime::controller::Controller;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::watcher;
+use kube::{Api, Resource, ResourceExt};
 use tracing::info;
 
 use crate::args::Args;
@@ -38,6 +42,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         )),
     });
     let client = process.client.clone();
+    let configs_selector = args.runtime.watch_configs_label_selector.clone();
     info!("starting controllers");
     let controller = process.reconcile::<HelmRelease, _>(
         reconciler,
@@ -52,12 +57,29 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 chart_writer,
                 wants::<HelmChart>(ChartRefKind::HelmChart),
             );
-            watch_source(
+            let controller = watch_source(
                 controller,
                 &client,
                 &store,
                 oci_writer,
                 wants::<OCIRepository>(ChartRefKind::OciRepository),
+            );
+            if configs_selector.is_empty() {
+                return controller;
+            }
+            let controller = watch_values::<ConfigMap>(
+                controller,
+                &client,
+                &store,
+                &configs_selector,
+                ValuesReferenceKind::ConfigMap,
+            );
+            watch_values::<Secret>(
+                controller,
+                &client,
+                &store,
+                &configs_selector,
+                ValuesReferenceKind::Secret,
             )
         },
     );
@@ -91,4 +113,46 @@ fn wants<S: ArtifactSource>(
             false
         }
     }
+}
+
+/// Flux's config watches (`--watch-configs-label-selector`): a change to a ConfigMap or
+/// Secret carrying the label enqueues the HelmReleases whose `valuesFrom` names it.
+fn watch_values<C>(
+    controller: Controller<HelmRelease>,
+    client: &kube::Client,
+    store: &Store<HelmRelease>,
+    selector: &str,
+    kind: ValuesReferenceKind,
+) -> Controller<HelmRelease>
+where
+    C: Resource<DynamicType = (), Scope = kube::core::NamespaceResourceScope>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let store = store.clone();
+    controller.watches(
+        Api::<C>::all(client.clone()),
+        watcher::Config::default().labels(selector).any_semantic(),
+        move |config: C| {
+            let (name, namespace) = (config.name_any(), config.namespace());
+            store
+                .state()
+                .into_iter()
+                .filter(|hr| {
+                    hr.namespace() == namespace
+                        && hr
+                            .spec
+                            .values_from
+                            .iter()
+                            .flatten()
+                            .any(|r| r.kind == kind && r.name == name)
+                })
+                .map(|hr| ObjectRef::from_obj(hr.as_ref()))
+                .collect::<Vec<_>>()
+        },
+    )
 }

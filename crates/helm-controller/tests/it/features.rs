@@ -327,3 +327,39 @@ async fn cleanup_on_fail_deletes_what_the_failed_upgrade_added() {
     );
     assert!(config_maps.get_opt("app").await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn labelled_values_sources_trigger_an_upgrade() {
+    let h = Harness::start("hc-watch").await;
+    h.publish_chart("features", &chart(h.dir.path())).await;
+    let configmaps: Api<ConfigMap> = Api::namespaced(h.client.clone(), h.ns());
+    let cm: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "vals", "labels": {"reconcile.fluxcd.io/watch": "Enabled"}},
+        "data": {"values.yaml": "value: first\n"}
+    }))
+    .unwrap();
+    configmaps
+        .create(&PostParams::default(), &cm)
+        .await
+        .unwrap();
+    h.create(
+        "app",
+        json!({"interval": "1h", "chartRef": {"kind": "HelmChart", "name": "features"},
+               "valuesFrom": [{"kind": "ConfigMap", "name": "vals"}]}),
+    )
+    .await;
+    h.wait_ready("app", ConditionStatus::True, "app.v1").await;
+    assert_eq!(data(&h, "app").await["value"], "first");
+
+    // The interval is an hour: only the watch on the labelled ConfigMap brings the change.
+    configmaps
+        .patch(
+            "vals",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"values.yaml": "value: second\n"}})),
+        )
+        .await
+        .unwrap();
+    h.wait_ready("app", ConditionStatus::True, "app.v2").await;
+    assert_eq!(data(&h, "app").await["value"], "second");
+}
