@@ -49,6 +49,8 @@ pub struct ActionOptions {
 
 /// One release and everything needed to act on it.
 pub struct Helm {
+    /// `spec.healthCheckExprs`, consulted before the built-in health rules when waiting.
+    pub health: Option<std::sync::Arc<ferroflux_runtime::cel::StatusReaders>>,
     /// Client for the target cluster (impersonated when configured).
     pub client: Client,
     /// Applies and waits with field manager `helm-controller`.
@@ -171,13 +173,19 @@ impl Helm {
                 timeout: options.timeout,
                 fail_fast: true,
             };
-            self.manager.wait_for(&entries, &wait).await.map_err(|e| {
-                if e.timed_out {
-                    format!("context deadline exceeded: {e}")
-                } else {
-                    e.to_string()
-                }
-            })?;
+            let rule = |live: &Value| self.health.as_ref().and_then(|r| r.health(live));
+            let custom: Option<ferroflux_runtime::health::CustomHealth<'_>> =
+                self.health.as_ref().map(|_| &rule as _);
+            self.manager
+                .wait_for_with(&entries, &wait, custom)
+                .await
+                .map_err(|e| {
+                    if e.timed_out {
+                        format!("context deadline exceeded: {e}")
+                    } else {
+                        e.to_string()
+                    }
+                })?;
         }
         Ok(entries)
     }

@@ -30,6 +30,9 @@ pub enum HelmError {
     /// The spec cannot work as written.
     #[error("{0}")]
     InvalidSpec(String),
+    /// `spec.healthCheckExprs` does not compile.
+    #[error("{0}")]
+    InvalidCel(String),
     /// A Helm action failed; `reason` is Flux's (`InstallFailed`, `UpgradeFailed`, ...).
     #[error("{message}")]
     Release {
@@ -72,6 +75,7 @@ impl ReconcileError for HelmError {
             Self::Values(_) => "ValuesError",
             Self::AccessDenied(_) => "AccessDenied",
             Self::InvalidSpec(_) => "InvalidChartReference",
+            Self::InvalidCel(_) => "InvalidCELExpression",
             Self::Release { reason, .. } => reason,
             Self::RetriesExceeded { reason, .. } => reason,
             Self::RetryLater(..) => "UpgradeFailed",
@@ -83,9 +87,10 @@ impl ReconcileError for HelmError {
 
     fn disposition(&self) -> Disposition {
         match self {
-            Self::InvalidSpec(_) | Self::AccessDenied(_) | Self::RetriesExceeded { .. } => {
-                Disposition::Stalled
-            }
+            Self::InvalidSpec(_)
+            | Self::InvalidCel(_)
+            | Self::AccessDenied(_)
+            | Self::RetriesExceeded { .. } => Disposition::Stalled,
             Self::DependencyNotReady(_, after)
             | Self::SourceNotReady(_, after)
             | Self::RetryLater(_, after)

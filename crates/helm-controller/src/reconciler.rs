@@ -10,6 +10,7 @@ use ferroflux_api::helm::v2::{CRDsPolicy, DeletionPropagation};
 use ferroflux_api::helm::v2::{
     HelmRelease, HelmReleaseStatus, ReleaseAction, ReleaseStrategyName, RemediationStrategy,
 };
+use ferroflux_runtime::cel::StatusReaders;
 use ferroflux_runtime::conditions::Conditions;
 use ferroflux_runtime::driver::{Context, Outcome, Reconciler};
 use ferroflux_runtime::events::EventType;
@@ -161,8 +162,17 @@ impl Reconciler<HelmRelease> for HelmReleaseReconciler {
             chart,
             oci_digest: oci_digest.as_deref(),
         };
+        let readers = StatusReaders::new(
+            object
+                .spec
+                .health_check_exprs
+                .as_deref()
+                .unwrap_or_default(),
+        )
+        .map_err(|e| HelmError::InvalidCel(e.to_string()))?;
         let client = self.clients.for_object(context, object).await?;
         let helm = Helm {
+            health: (!readers.is_empty()).then(|| std::sync::Arc::new(readers)),
             manager: ResourceManager::new(client.clone(), source::MANAGER),
             storage: SecretStorage::new(context.client.clone(), &storage_namespace(object)),
             kube_version: kube_version(&client).await,
@@ -193,6 +203,7 @@ impl Reconciler<HelmRelease> for HelmReleaseReconciler {
                 }
             };
             let helm = Helm {
+                health: None,
                 manager: ResourceManager::new(client.clone(), source::MANAGER),
                 storage: SecretStorage::new(
                     context.client.clone(),
@@ -399,6 +410,7 @@ impl HelmReleaseReconciler {
             if let (Some(snapshot), Some(old_storage)) = (latest, status.storage_namespace.clone())
             {
                 let old = Helm {
+                    health: None,
                     client: helm.client.clone(),
                     manager: helm.manager.clone(),
                     storage: SecretStorage::new(helm.storage_client(), &old_storage),

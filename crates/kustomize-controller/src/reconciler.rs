@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use ferroflux_api::kustomize::v1::{DeletionPolicy, Kustomization, KustomizationStatus};
 use ferroflux_api::meta::{ResourceInventory, Snapshot};
-use ferroflux_runtime::cel::{Status as CelStatus, StatusReaders};
+use ferroflux_runtime::cel::StatusReaders;
 use ferroflux_runtime::conditions::Conditions;
 use ferroflux_runtime::driver::{Context, Outcome, Reconciler};
 use ferroflux_runtime::events::EventType;
-use ferroflux_runtime::health::{CustomHealth, HealthResult, Status as HealthStatus};
+use ferroflux_runtime::health::CustomHealth;
 use ferroflux_runtime::ssa::{
     Action, ApplyOptions, Inventory, InventoryEntry, PruneOptions, ResourceManager, WaitOptions,
 };
@@ -391,7 +391,7 @@ impl KustomizationReconciler {
             timeout,
             fail_fast: true,
         };
-        let rule = |live: &Value| custom_health(readers, live);
+        let rule = |live: &Value| readers.health(live);
         let custom: Option<CustomHealth<'_>> = if readers.is_empty() {
             None
         } else {
@@ -426,20 +426,6 @@ impl KustomizationReconciler {
 
 /// The health `spec.healthCheckExprs` decides for `live`, if an expression matches its
 /// group and kind.
-fn custom_health(readers: &StatusReaders, live: &Value) -> Option<HealthResult> {
-    let api_version = live.get("apiVersion").and_then(Value::as_str)?;
-    let kind = live.get("kind").and_then(Value::as_str)?;
-    let evaluator = readers.find(api_version, kind)?;
-    Some(match evaluator.evaluate(live) {
-        Ok(CelStatus::Current) => HealthResult::current("Resource is current"),
-        Ok(CelStatus::Failed) => HealthResult::new(HealthStatus::Failed, "Resource has failed"),
-        Ok(CelStatus::InProgress) => {
-            HealthResult::new(HealthStatus::InProgress, "Resource is in progress")
-        }
-        Err(error) => HealthResult::new(HealthStatus::Unknown, error.to_string()),
-    })
-}
-
 fn round(duration: Duration) -> Duration {
     Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
 }

@@ -228,6 +228,25 @@ impl StatusReaders {
     }
 }
 
+impl StatusReaders {
+    /// The health of `live` by its kind's check, `None` when no check covers the kind (the
+    /// built-in kstatus rules apply then).
+    pub fn health(&self, live: &Value) -> Option<crate::health::HealthResult> {
+        use crate::health::{HealthResult, Status as Health};
+        let api_version = live.get("apiVersion").and_then(Value::as_str)?;
+        let kind = live.get("kind").and_then(Value::as_str)?;
+        let evaluator = self.find(api_version, kind)?;
+        Some(match evaluator.evaluate(live) {
+            Ok(Status::Current) => HealthResult::current("Resource is current"),
+            Ok(Status::Failed) => HealthResult::new(Health::Failed, "Resource has failed"),
+            Ok(Status::InProgress) => {
+                HealthResult::new(Health::InProgress, "Resource is in progress")
+            }
+            Err(error) => HealthResult::new(Health::Unknown, error.to_string()),
+        })
+    }
+}
+
 /// The group of an apiVersion (`""` for the core group).
 fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(group, _)| group)

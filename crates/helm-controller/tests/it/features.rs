@@ -363,3 +363,46 @@ async fn labelled_values_sources_trigger_an_upgrade() {
     h.wait_ready("app", ConditionStatus::True, "app.v2").await;
     assert_eq!(data(&h, "app").await["value"], "second");
 }
+
+#[tokio::test]
+async fn health_check_exprs_judge_the_release_objects() {
+    let h = Harness::start("hc-cel").await;
+    h.publish_chart("features", &chart(h.dir.path())).await;
+    // The chart's ConfigMap is healthy by kstatus, but the expression says it failed.
+    h.create(
+        "app",
+        json!({"interval": "1h", "chartRef": {"kind": "HelmChart", "name": "features"},
+               "timeout": "10s",
+               "healthCheckExprs": [{"apiVersion": "v1", "kind": "ConfigMap",
+                                     "failed": "data.value == 'one'", "current": "data.value != 'one'"}]}),
+    )
+    .await;
+    let object = h
+        .wait_ready("app", ConditionStatus::False, "status: 'Failed'")
+        .await;
+    let ready = object
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "Ready").cloned())
+        .unwrap();
+    assert_eq!(ready.reason, "InstallFailed", "{}", ready.message);
+
+    // An expression that does not compile stalls the release.
+    h.create(
+        "broken",
+        json!({"interval": "1h", "chartRef": {"kind": "HelmChart", "name": "features"},
+               "healthCheckExprs": [{"apiVersion": "v1", "kind": "ConfigMap", "current": "data.value =="}]}),
+    )
+    .await;
+    let object = h
+        .wait_ready("broken", ConditionStatus::False, "healthchecks[0]")
+        .await;
+    let stalled = object
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "Stalled").cloned())
+        .unwrap();
+    assert_eq!(stalled.reason, "InvalidCELExpression");
+}
