@@ -17,6 +17,7 @@ mod git_submodules;
 mod git_support;
 mod git_verify;
 mod helm_chart;
+mod helm_deps;
 mod helm_repository;
 mod oci_basics;
 mod oci_failures;
