@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use ferroflux_testkit::copy_dir;
+
 fn ferroflux(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ferroflux"))
         .args(args)
@@ -133,19 +135,6 @@ fn repository(broken: bool, namespace: &str) -> tempfile::TempDir {
         &dir.path().join("charts/podinfo"),
     );
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

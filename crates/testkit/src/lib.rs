@@ -144,6 +144,20 @@ kustomizations.kustomize.toolkit.fluxcd.io,helmreleases.helm.toolkit.fluxcd.io,\
 alerts.notification.toolkit.fluxcd.io,providers.notification.toolkit.fluxcd.io,\
 receivers.notification.toolkit.fluxcd.io";
 
+/// Copies the directory tree `from` to `to` (test fixtures); panics on any error.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// Polls `check` every 100 ms until it returns true; panics naming `what` after `timeout`.
 pub async fn wait_for<F, Fut>(timeout: Duration, what: &str, mut check: F)
 where

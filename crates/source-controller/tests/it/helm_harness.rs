@@ -248,18 +248,7 @@ pub fn package_podinfo(version: &str, edit: impl FnOnce(&Path)) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+pub use ferroflux_testkit::copy_dir;
 
 /// Every file of the podinfo fixture, relative paths and contents, under `prefix`.
 pub fn podinfo_files(prefix: &str) -> Vec<(String, String)> {
