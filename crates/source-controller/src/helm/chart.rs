@@ -679,12 +679,15 @@ pub fn download_error(error: GetError, max: u64) -> HelmError {
         format!("failed to download chart for remote reference: {why}"),
     );
     let text = error.to_string();
+    // Whole phrases only: a bare "401" also matches port numbers in the URL.
     let auth = [
-        "401",
+        "401 Unauthorized",
+        "403 Forbidden",
         "unauthorized",
         "authentication required",
-        "tls",
-        "unknown certificate authority",
+        "tls:",
+        "TLS",
+        "certificate",
     ];
     if auth.iter().any(|needle| text.contains(needle)) {
         return HelmError::Authentication(format!(
@@ -708,5 +711,22 @@ mod tests {
             secure_join(Path::new("/r"), "./charts/app").unwrap(),
             Path::new("/r/charts/app")
         );
+    }
+
+    #[test]
+    fn download_errors_are_authentication_only_for_auth_failures() {
+        let missing = GetError::Http(
+            "failed to fetch http://127.0.0.1:40167/public/gone-1.0.0.tgz : 404 Not Found".into(),
+        );
+        assert!(matches!(
+            download_error(missing, 10),
+            HelmError::Build { .. }
+        ));
+        let denied =
+            GetError::Http("failed to fetch http://127.0.0.1:1/x.tgz : 401 Unauthorized".into());
+        assert!(matches!(
+            download_error(denied, 10),
+            HelmError::Authentication(_)
+        ));
     }
 }
