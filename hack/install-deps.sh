@@ -62,6 +62,9 @@ fi
 
 # The reference sops and age-keygen for the kustomize-controller SOPS tests (Go modules).
 "$(dirname "$0")/build-sops.sh" >/dev/null
+# The reference helm for the helm-controller tests (`helm history/rollback`), the chart
+# rendering conformance test and `helm push` to the OCI registry (a Go module).
+"$(dirname "$0")/build-helm.sh" >/dev/null
 
 for cmd in "${need_cmds[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: required command '$cmd' is missing" >&2; exit 1; }

@@ -61,22 +61,13 @@ fn ours(case: &Case) -> String {
     }
 }
 
-/// `$FERROFLUX_HELM`, else the binary `hack/build-helm.sh` caches (tests never build it:
-/// the first build takes many minutes).
+/// The reference helm (`$FERROFLUX_HELM` or `hack/build-helm.sh`'s cache); `None` only
+/// with `FERROFLUX_SKIP_HELM` set: a missing helm fails the live comparison.
 fn helm_binary() -> Option<PathBuf> {
     if std::env::var_os("FERROFLUX_SKIP_HELM").is_some() {
         return None;
     }
-    if let Some(path) = std::env::var_os("FERROFLUX_HELM") {
-        return Some(PathBuf::from(path));
-    }
-    let cache = std::env::var_os("FERROFLUX_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/ferroflux"))
-        })?;
-    let path = cache.join("tools/helm-v3.19.0-release/helm");
-    path.exists().then_some(path)
+    Some(ferroflux_testkit::tools::helm())
 }
 
 /// helm's result: stdout, or its error without the CLI's `--debug` hint.
@@ -158,7 +149,7 @@ fn recorded_helm_output_matches() {
 #[test]
 fn live_helm_agrees() {
     let Some(binary) = helm_binary() else {
-        eprintln!("helm not available; skipping live comparison");
+        eprintln!("FERROFLUX_SKIP_HELM is set; skipping the live comparison");
         return;
     };
     let known = known_differences();

@@ -20,6 +20,7 @@ pub mod git_server;
 pub mod helm_repo;
 pub mod registry;
 pub mod s3;
+pub mod tools;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

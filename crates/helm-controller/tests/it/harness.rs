@@ -20,19 +20,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-pub fn helm_bin() -> PathBuf {
-    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
-    let cached = PathBuf::from(home).join(".cache/ferroflux/tools/helm-v3.19.0/helm");
-    if cached.exists() {
-        cached
-    } else {
-        PathBuf::from("helm")
-    }
-}
-
 /// Runs the real helm CLI; returns stdout, panics with stderr on failure.
 pub fn helm(args: &[&str]) -> String {
-    let out = Command::new(helm_bin())
+    let out = Command::new(ferroflux_testkit::tools::helm())
         .args(args)
         .output()
         .expect("running helm");
