@@ -31,6 +31,7 @@ use super::deps;
 use super::error::{BuildReason, HelmError};
 use super::http::{GetError, RepoClient};
 use super::index::{self, ChartVersion};
+use super::oci::ChartRegistry;
 use super::repository::HelmLimits;
 use super::status::{ConditionSet, conclude, mark_stored};
 use crate::storage::SourceStorage;
@@ -70,8 +71,18 @@ pub struct HelmChartReconciler {
 enum Source {
     /// A `default` HelmRepository and its stored index.
     Repository(Box<HelmRepository>, Artifact),
+    /// An `oci` HelmRepository (no index, no artifact).
+    Oci(Box<HelmRepository>),
     /// A GitRepository or Bucket tarball.
     Tarball(HelmChartSourceKind, Artifact),
+}
+
+/// A chart version chosen in a remote repository and where to download it.
+enum Remote {
+    /// From a `default` HelmRepository's index.
+    Index(RepoClient, Box<ChartVersion>),
+    /// The version (tag) in an OCI HelmRepository.
+    Oci(Box<ChartRegistry>, String),
 }
 
 /// The outcome of a build, as Flux's `chart.Build`.
@@ -165,7 +176,32 @@ impl HelmChartReconciler {
         let build = match &source {
             Source::Repository(repo, artifact) => {
                 status.observed_source_artifact_revision = Some(artifact.revision.clone());
-                self.build_remote(context, object, status, repo, artifact)
+                let client = RepoClient::for_repository(&context.client, repo).await?;
+                let versions = self.index_versions(artifact, &object.spec.chart).await?;
+                let constraint = object.spec.version.clone().unwrap_or_default();
+                let chosen = index::select_version(&object.spec.chart, versions, &constraint)
+                    .map_err(|e| {
+                        HelmError::build(
+                            BuildReason::ChartReference,
+                            format!("failed to get chart version for remote reference: {e}"),
+                        )
+                    })?;
+                self.build_remote(object, status, Remote::Index(client, Box::new(chosen)))
+                    .await?
+            }
+            Source::Oci(repo) => {
+                if object.spec.verify.is_some() {
+                    // Never pretend a signature was checked.
+                    return Err(HelmError::Source {
+                        reason: "VerificationError",
+                        message: "chart signature verification (spec.verify) is not supported by ferroflux yet; remove spec.verify to use the chart unverified".to_owned(),
+                        stalled: true,
+                    });
+                }
+                let registry = ChartRegistry::connect(&context.client, repo).await?;
+                let constraint = object.spec.version.clone().unwrap_or_default();
+                let version = registry.version(&object.spec.chart, &constraint).await?;
+                self.build_remote(object, status, Remote::Oci(Box::new(registry), version))
                     .await?
             }
             Source::Tarball(kind, artifact) => {
@@ -271,13 +307,8 @@ impl HelmChartReconciler {
                     .await?
                     .ok_or_else(unavailable)?;
                 if repo.spec.type_ == Some(HelmRepositoryType::Oci) {
-                    return Err(HelmError::build(
-                        BuildReason::ChartPull,
-                        format!(
-                            "charts from OCI HelmRepository '{}' are not supported by ferroflux yet; use an OCIRepository or a 'default' HelmRepository",
-                            reference.name
-                        ),
-                    ));
+                    // An OCI HelmRepository has no artifact: charts come from the registry.
+                    return Ok(Source::Oci(Box::new(repo)));
                 }
                 (
                     repo.status.as_ref().and_then(|s| s.artifact.clone()),
@@ -325,44 +356,43 @@ impl HelmChartReconciler {
 
     async fn build_remote(
         &self,
-        context: &Context,
         object: &HelmChart,
         status: &HelmChartStatus,
-        repo: &HelmRepository,
-        index_artifact: &Artifact,
+        remote: Remote,
     ) -> Result<Build, HelmError> {
         let generation = object.metadata.generation.unwrap_or_default();
-        let client = RepoClient::for_repository(&context.client, repo).await?;
-        let chart = object.spec.chart.clone();
-        let constraint = object.spec.version.clone().unwrap_or_default();
-        let versions = self.index_versions(index_artifact, &chart).await?;
-        let chosen = index::select_version(&chart, versions, &constraint).map_err(|e| {
-            HelmError::build(
-                BuildReason::ChartReference,
-                format!("failed to get chart version for remote reference: {e}"),
-            )
-        })?;
+        let (name, chosen_version) = match &remote {
+            Remote::Index(_, chosen) => (chosen.name.clone(), chosen.version.clone()),
+            Remote::Oci(_, version) => (object.spec.chart.clone(), version.clone()),
+        };
         let values_files = object.spec.values_files.clone().unwrap_or_default();
         let version = if values_files.is_empty() {
-            chosen.version.clone()
+            chosen_version.clone()
         } else {
-            build::with_metadata(&chosen.version, &generation.to_string())
+            build::with_metadata(&chosen_version, &generation.to_string())
                 .map_err(|e| HelmError::build(BuildReason::MetadataPatch, e))?
         };
-        let packaged = version != chosen.version;
-        if Self::cached(status, generation, &chosen.name, &version) {
+        let packaged = version != chosen_version;
+        if Self::cached(status, generation, &name, &version) {
             return Ok(Build {
-                name: chosen.name,
+                name,
                 version,
                 packaged,
                 values_files: status.observed_values_files.clone().unwrap_or_default(),
                 data: None,
             });
         }
-        let data = self.download(&client, &chosen).await?;
+        let data = match &remote {
+            Remote::Index(client, chosen) => self.download(client, chosen).await?,
+            Remote::Oci(registry, version) => {
+                registry
+                    .download(&name, version, self.limits.chart_max_size)
+                    .await?
+            }
+        };
         if !packaged {
             return Ok(Build {
-                name: chosen.name,
+                name,
                 version,
                 packaged,
                 values_files: Vec::new(),
@@ -393,10 +423,10 @@ impl HelmChartReconciler {
             false,
         )?;
         build::patch(&mut files, &version, Some(&values));
-        let data = build::write_archive(&chosen.name, &files)
+        let data = build::write_archive(&name, &files)
             .map_err(|e| HelmError::build(BuildReason::ChartPackage, e))?;
         Ok(Build {
-            name: chosen.name,
+            name,
             version,
             packaged,
             values_files: used,

@@ -1,8 +1,9 @@
 //! HelmRepository and HelmChart: Helm repository indexes and charts as artifacts.
 //!
 //! [`repository`] turns a HelmRepository's `index.yaml` into a stored JSON index;
-//! [`chart`] resolves a HelmChart against a HelmRepository index or packages it from a
-//! GitRepository or Bucket artifact ([`build`]), storing `<name>-<version>.tgz`.
+//! [`chart`] resolves a HelmChart against a HelmRepository index or an OCI registry
+//! ([`oci`]), or packages it from a GitRepository or Bucket artifact ([`build`]), storing
+//! `<name>-<version>.tgz`.
 
 pub mod build;
 pub mod chart;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod fast_yaml;
 pub mod http;
 pub mod index;
+pub mod oci;
 pub mod repository;
 pub mod status;
 pub mod watch;

@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::harness::{Harness, spec};
 use crate::helm_harness::{
-    HelmHarness, chart_spec, download, is_true, podinfo_files, ready, repository_spec, wait_in,
+    HelmHarness, chart_spec, download, is_true, podinfo_files, ready, repository_spec,
+    request_reconcile, wait_in,
 };
 
 fn artifact_revision(chart: &HelmChart) -> Option<String> {
@@ -35,24 +36,6 @@ fn chart_files(package: &[u8]) -> std::collections::BTreeMap<String, String> {
             )
         })
         .collect()
-}
-
-async fn request_reconcile<K>(api: &Api<K>, name: &str, token: &str)
-where
-    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
-    api.patch(
-        name,
-        &PatchParams::default(),
-        &Patch::Merge(
-            json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": token}}}),
-        ),
-    )
-    .await
-    .unwrap();
 }
 
 #[tokio::test]

@@ -14,8 +14,9 @@ use ferroflux_testkit::controller::{ControllerProcess, free_port};
 use ferroflux_testkit::helm_repo::HelmRepoServer;
 use ferroflux_testkit::{TestNamespace, client, install_crds, wait_for_value};
 use k8s_openapi::api::core::v1::{Event, Secret};
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, Resource};
+use serde_json::json;
 
 pub const PODINFO: &str = "/work/shared/fixtures/charts/podinfo";
 
@@ -313,4 +314,23 @@ pub async fn download(url: &str, digest: &str) -> Vec<u8> {
     .unwrap();
     fetcher.download(url, digest, &dest).await.unwrap();
     std::fs::read(dest).unwrap()
+}
+
+/// Sets `reconcile.fluxcd.io/requestedAt` to `token`.
+pub async fn request_reconcile<K>(api: &Api<K>, name: &str, token: &str)
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    api.patch(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(
+            json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": token}}}),
+        ),
+    )
+    .await
+    .unwrap();
 }

@@ -18,6 +18,7 @@ mod git_support;
 mod git_verify;
 mod helm_chart;
 mod helm_deps;
+mod helm_oci;
 mod helm_repository;
 mod oci_basics;
 mod oci_failures;
