@@ -6,6 +6,7 @@
 //! untouched original elements; primitive lists with the merge strategy take the union);
 //! every other list, and every list of a custom resource, is replaced.
 
+mod multi_key;
 pub mod schema;
 
 use serde_json::{Map, Value};
@@ -25,6 +26,8 @@ enum ListStrategy {
     Replace,
     Primitive,
     MergeKey(String),
+    /// Several `x-kubernetes-list-map-keys` ([`multi_key`]).
+    MergeKeys(&'static [String]),
 }
 
 fn list_strategy(parent_type: Option<&str>, field: &str) -> ListStrategy {
@@ -36,6 +39,9 @@ fn list_strategy(parent_type: Option<&str>, field: &str) -> ListStrategy {
         .as_deref()
         .is_some_and(|strategy| strategy.split(',').any(|part| part == "merge"));
     match (merges, &info.key) {
+        (true, _) if info.keys.is_some() => {
+            ListStrategy::MergeKeys(info.keys.as_deref().unwrap_or_default())
+        }
         (true, Some(key)) => ListStrategy::MergeKey(key.clone()),
         (true, None) => ListStrategy::Primitive,
         (false, _) => ListStrategy::Replace,
@@ -161,6 +167,10 @@ fn merge_list(
             result
         }
         ListStrategy::MergeKey(key) => match merge_keyed(original, patch, key, item_type) {
+            Some(merged) => merged,
+            None => return Outcome::Conflict,
+        },
+        ListStrategy::MergeKeys(keys) => match multi_key::merge(original, patch, keys, item_type) {
             Some(merged) => merged,
             None => return Outcome::Conflict,
         },

@@ -25,6 +25,10 @@ pub struct Field {
     /// `x-kubernetes-patch-merge-key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// `x-kubernetes-list-map-keys` when it names more than one key (kyaml then matches
+    /// list elements on all of them, e.g. Service ports on `port` and `protocol`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -114,6 +118,17 @@ pub fn generate_merge_key_table(openapi_json: &str) -> String {
                     .get("x-kubernetes-patch-merge-key")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
+                keys: schema
+                    .get("x-kubernetes-list-map-keys")
+                    .and_then(Value::as_array)
+                    .filter(|keys| keys.len() > 1)
+                    .filter(|_| schema.get("x-kubernetes-patch-strategy").is_some())
+                    .map(|keys| {
+                        keys.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    }),
             };
             if field != Field::default() {
                 fields.insert(property.clone(), field);
@@ -216,7 +231,10 @@ mod tests {
             "io.k8s.api.a.Kind": {"x-kubernetes-group-version-kind": [{"group": "", "version": "v1", "kind": "Kind"}],
                        "properties": {"spec": {"$ref": "#/definitions/io.k8s.api.a.Spec"}, "name": {"type": "string"}}},
             "io.k8s.api.a.Spec": {"properties": {"items": {"type": "array", "items": {"$ref": "#/definitions/io.k8s.api.a.Item"},
-                       "x-kubernetes-patch-strategy": "merge", "x-kubernetes-patch-merge-key": "id"}}},
+                       "x-kubernetes-patch-strategy": "merge", "x-kubernetes-patch-merge-key": "id"},
+                       "ports": {"type": "array", "items": {"$ref": "#/definitions/io.k8s.api.a.Item"},
+                       "x-kubernetes-patch-strategy": "merge", "x-kubernetes-patch-merge-key": "id",
+                       "x-kubernetes-list-map-keys": ["id", "protocol"]}}},
             "io.k8s.api.a.Item": {"properties": {"id": {"type": "string"}}}
         }}"##;
         let table: Table =
@@ -230,6 +248,11 @@ mod tests {
         assert_eq!(
             table.types["io.k8s.api.a.Spec"]["items"].key.as_deref(),
             Some("id")
+        );
+        assert_eq!(table.types["io.k8s.api.a.Spec"]["items"].keys, None);
+        assert_eq!(
+            table.types["io.k8s.api.a.Spec"]["ports"].keys,
+            Some(vec!["id".to_owned(), "protocol".to_owned()])
         );
     }
 
