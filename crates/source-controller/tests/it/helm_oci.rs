@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use ferroflux_api::meta::ConditionStatus;
-use ferroflux_api::source::v1::{
-    HelmChart, HelmChartSourceKind, HelmRepository, HelmRepositoryType,
-};
+use ferroflux_api::source::v1::{HelmChart, HelmChartSourceKind, HelmRepositoryType};
 use ferroflux_testkit::registry::{Registry, RegistryOptions};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::PostParams;
@@ -104,11 +102,9 @@ async fn pulls_charts_pushed_by_helm_and_follows_new_tags() {
         )],
     )
     .await;
+    // An OCI HelmRepository is a static data container, as in Flux: no artifact, no
+    // conditions; the HelmChart talks to the registry.
     oci_repository(&harness, "charts", &registry, "registry-config").await;
-    let repository: HelmRepository = harness
-        .wait("charts", ConditionStatus::True, |_: &HelmRepository| true)
-        .await;
-    assert!(repository.status.unwrap().artifact.is_none());
 
     // A range lists the tags and takes the highest stable match; the package is stored as
     // helm pushed it.
@@ -130,6 +126,11 @@ async fn pulls_charts_pushed_by_helm_and_follows_new_tags() {
     let status = chart.status.clone().unwrap();
     let artifact = status.artifact.unwrap();
     assert_eq!(artifact.revision, "6.1.0");
+    let repository: ferroflux_api::source::v1::HelmRepository =
+        harness.api().get("charts").await.unwrap();
+    let repository_status = repository.status.unwrap_or_default();
+    assert!(repository_status.artifact.is_none());
+    assert!(repository_status.conditions.unwrap_or_default().is_empty());
     assert_eq!(artifact.digest, second);
     assert!(artifact.path.ends_with("/latest/podinfo-6.1.0.tgz"));
     let package = download(&artifact.url, &artifact.digest).await;
