@@ -79,14 +79,14 @@ fn package(h: &Harness) -> PathBuf {
     out.join(format!("podinfo-{VERSION}.tgz"))
 }
 
-/// Waits until release `name` is installed from podinfo `VERSION` and helm lists one
+/// Waits until release `name` is installed from podinfo `version` and helm lists one
 /// revision.
-async fn assert_installed(h: &Harness, name: &str) {
+async fn assert_installed(h: &Harness, name: &str, version: &str) {
     let object = h
         .wait_ready(name, ConditionStatus::True, &format!("{name}.v1"))
         .await;
     let status = object.status.unwrap();
-    assert_eq!(status.history.unwrap()[0].chart_version, VERSION);
+    assert_eq!(status.history.unwrap()[0].chart_version, version, "{name}");
     wait_for(Duration::from_secs(10), "helm history", || async {
         h.history(name).len() == 1
     })
@@ -114,7 +114,7 @@ async fn installs_from_a_helm_repository_through_the_source_controller() {
                "sourceRef": {"kind": "HelmRepository", "name": "repo"}}}}),
     )
     .await;
-    assert_installed(&h, "podinfo").await;
+    assert_installed(&h, "podinfo", VERSION).await;
     let status = h.releases().get("podinfo").await.unwrap().status.unwrap();
     assert_eq!(status.helm_chart, Some(format!("{0}/{0}-podinfo", h.ns())));
 }
@@ -181,8 +181,21 @@ async fn installs_from_an_oci_helm_repository_and_an_oci_repository() {
     )
     .await;
 
-    assert_installed(&h, "from-helm-repository").await;
-    assert_installed(&h, "from-oci-repository").await;
+    assert_installed(&h, "from-helm-repository", VERSION).await;
+    // As Flux, a chart from an OCIRepository carries the manifest digest of the artifact
+    // revision (`<tag>@sha256:<hex>`) as build metadata.
+    let revision =
+        Api::<ferroflux_api::source::v1::OCIRepository>::namespaced(h.client.clone(), h.ns())
+            .get("podinfo-oci")
+            .await
+            .unwrap()
+            .status
+            .unwrap()
+            .artifact
+            .unwrap()
+            .revision;
+    let short = &revision.rsplit_once("@sha256:").unwrap().1[..12];
+    assert_installed(&h, "from-oci-repository", &format!("{VERSION}+{short}")).await;
 }
 
 /// Every file of the podinfo fixture under `prefix`, as text.
@@ -273,6 +286,6 @@ async fn installs_chart_directories_from_git_and_a_bucket() {
     )
     .await;
 
-    assert_installed(&h, "from-git").await;
-    assert_installed(&h, "from-bucket").await;
+    assert_installed(&h, "from-git", VERSION).await;
+    assert_installed(&h, "from-bucket", VERSION).await;
 }
