@@ -28,6 +28,9 @@ pub struct Builder<'a> {
     top: Option<PathBuf>,
     /// Remote repositories cloned for this build, removed when it ends.
     clones: Vec<crate::remote::Clone>,
+    /// Record which transformers ran over each resource (the top-level kustomization asks
+    /// for `buildMetadata: [transformerAnnotations]`).
+    pub track_transformations: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -37,6 +40,7 @@ impl<'a> Builder<'a> {
             stack: Vec::new(),
             top: None,
             clones: Vec::new(),
+            track_transformations: false,
         }
     }
 
@@ -175,8 +179,9 @@ impl<'a> Builder<'a> {
         for component in &kustomization.components {
             accumulator = self.accumulate_sub(loader, component, true, accumulator)?;
         }
-        transform::run_builtin(loader, kustomization, &mut accumulator)?;
-        transform::run_configured(self, loader, kustomization, &mut accumulator)?;
+        let tracker = transform::Tracker::new(self.track_transformations, loader);
+        transform::run_builtin(loader, kustomization, &mut accumulator, &tracker)?;
+        transform::run_configured(self, loader, kustomization, &mut accumulator, &tracker)?;
         accumulator.vars.extend(kustomization.vars.iter().cloned());
         Ok(accumulator)
     }

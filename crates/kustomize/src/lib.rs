@@ -69,6 +69,10 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Vec<Resource>, Error>
     let dir = build::absolute(dir);
     let mut builder = build::Builder::new(options);
     let (_, kustomization) = builder.load_kustomization(&dir, &Chain::default())?;
+    builder.track_transformations = kustomization
+        .build_metadata
+        .iter()
+        .any(|option| option == "transformerAnnotations");
     let accumulator = builder.accumulate_directory(&dir, false, None, &Chain::default())?;
     let mut resources = accumulator.resources.items;
     add_hashes(&mut resources);
@@ -115,8 +119,7 @@ fn add_hashes(resources: &mut [Resource]) {
     }
 }
 
-/// Applies `buildMetadata`: origin annotations and the managed-by label
-/// (transformer annotations are not produced yet).
+/// Applies `buildMetadata`: origin and transformer annotations and the managed-by label.
 fn strip_build_metadata(resources: &mut [Resource], options: &[String]) {
     let origins = options.iter().any(|option| option == "originAnnotations");
     let managed_by = options.iter().any(|option| option == "managedByLabel");
@@ -127,6 +130,15 @@ fn strip_build_metadata(resources: &mut [Resource], options: &[String]) {
                 "annotations",
                 "config.kubernetes.io/origin",
                 &origin,
+            );
+        }
+        if !resource.tracking.transformations.is_empty() {
+            let list: String = resource.tracking.transformations.concat();
+            insert_pair(
+                resource,
+                "annotations",
+                "alpha.config.kubernetes.io/transformations",
+                &list,
             );
         }
         if managed_by {

@@ -25,6 +25,10 @@ pub(crate) struct Tracking {
     pub behavior: Option<Behavior>,
     /// The `config.kubernetes.io/origin` text, shown with `buildMetadata: [originAnnotations]`.
     pub origin: Option<String>,
+    /// The transformers that ran over the resource, as the list items of the
+    /// `alpha.config.kubernetes.io/transformations` annotation; recorded only with
+    /// `buildMetadata: [transformerAnnotations]`.
+    pub transformations: Vec<std::sync::Arc<str>>,
 }
 
 /// A resource of the build output: an order-preserving JSON object.

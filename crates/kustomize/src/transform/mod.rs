@@ -3,6 +3,8 @@
 
 mod meta;
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use crate::build::{Accumulator, Builder};
@@ -13,6 +15,72 @@ use crate::resmap::ResMap;
 use crate::{Error, patch};
 
 pub use meta::SubjectMode;
+
+/// Records on every resource that a transformer configured in one kustomization ran, as
+/// kustomize's `alpha.config.kubernetes.io/transformations` annotation lists it (each
+/// configured transformer instance annotates every resource present at that point).
+pub struct Tracker {
+    /// The kustomization file relative to the top-level one; `None` when not tracking.
+    configured_in: Option<String>,
+}
+
+impl Tracker {
+    /// A tracker for the kustomization `loader` reads, active when `on`.
+    pub fn new(on: bool, loader: &Loader) -> Self {
+        Self {
+            configured_in: on.then(|| {
+                loader
+                    .origin_dir
+                    .join(&loader.kustomization_name)
+                    .display()
+                    .to_string()
+            }),
+        }
+    }
+
+    /// A built-in transformer of `kind` (e.g. `PrefixTransformer`) ran.
+    fn builtin(&self, resources: &mut ResMap, kind: &str) {
+        if let Some(configured_in) = &self.configured_in {
+            let entry = format!(
+                "- configuredIn: {configured_in}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
+            );
+            mark(resources, &entry);
+        }
+    }
+
+    /// A transformer plugin configured by `config` (read from `configured_in`) ran.
+    fn plugin(&self, resources: &mut ResMap, configured_in: &str, config: &Value) {
+        if self.configured_in.is_none() {
+            return;
+        }
+        let mut entry = format!("- configuredIn: {configured_in}\n  configuredBy:\n");
+        for (field, value) in [
+            ("apiVersion", text(config, "apiVersion")),
+            ("kind", text(config, "kind")),
+            ("name", metadata_text(config, "name")),
+            ("namespace", metadata_text(config, "namespace")),
+        ] {
+            if !value.is_empty() {
+                let _ = writeln!(entry, "    {field}: {value}");
+            }
+        }
+        mark(resources, &entry);
+    }
+}
+
+fn mark(resources: &mut ResMap, entry: &str) {
+    let entry: std::sync::Arc<str> = entry.into();
+    for resource in &mut resources.items {
+        resource.tracking.transformations.push(entry.clone());
+    }
+}
+
+fn metadata_text(value: &Value, field: &str) -> String {
+    value
+        .get("metadata")
+        .map(|metadata| text(metadata, field))
+        .unwrap_or_default()
+}
 
 /// Field specs used by a `labels:` entry.
 fn label_specs(label: &Label, accumulator: &Accumulator) -> Vec<FieldSpec> {
@@ -52,12 +120,17 @@ pub fn run_builtin(
     loader: &Loader,
     kustomization: &Kustomization,
     accumulator: &mut Accumulator,
+    tracker: &Tracker,
 ) -> Result<(), Error> {
     for entry in &kustomization.patches_strategic_merge {
         patch::apply_strategic_entry(loader, &mut accumulator.resources, entry)?;
     }
+    if !kustomization.patches_strategic_merge.is_empty() {
+        tracker.builtin(&mut accumulator.resources, "PatchStrategicMergeTransformer");
+    }
     for entry in &kustomization.patches {
         patch::apply_patch(loader, &mut accumulator.resources, entry)?;
+        tracker.builtin(&mut accumulator.resources, "PatchTransformer");
     }
     let config = accumulator.config.clone();
     let resources = &mut accumulator.resources;
@@ -68,6 +141,9 @@ pub fn run_builtin(
         SubjectMode::DefaultOnly,
         false,
     )?;
+    if !kustomization.namespace.is_empty() {
+        tracker.builtin(resources, "NamespaceTransformer");
+    }
     if !kustomization.name_prefix.is_empty() {
         meta::add_prefix_suffix(
             resources,
@@ -76,6 +152,7 @@ pub fn run_builtin(
             &config.name_prefix,
             true,
         )?;
+        tracker.builtin(resources, "PrefixTransformer");
     }
     if !kustomization.name_suffix.is_empty() {
         meta::add_prefix_suffix(
@@ -85,10 +162,12 @@ pub fn run_builtin(
             &config.name_suffix,
             false,
         )?;
+        tracker.builtin(resources, "SuffixTransformer");
     }
     for label in &kustomization.labels {
         let specs = label_specs(label, accumulator);
         meta::add_pairs(&mut accumulator.resources, &label.pairs, &specs)?;
+        tracker.builtin(&mut accumulator.resources, "LabelTransformer");
     }
     let resources = &mut accumulator.resources;
     meta::add_pairs(
@@ -96,22 +175,33 @@ pub fn run_builtin(
         &kustomization.common_labels,
         &config.common_labels,
     )?;
+    // kustomize configures the commonLabels instance whenever any labels are set.
+    if !kustomization.labels.is_empty() || !kustomization.common_labels.is_empty() {
+        tracker.builtin(resources, "LabelTransformer");
+    }
     meta::add_pairs(
         resources,
         &kustomization.common_annotations,
         &config.common_annotations,
     )?;
+    if !kustomization.common_annotations.is_empty() {
+        tracker.builtin(resources, "AnnotationsTransformer");
+    }
     for entry in &kustomization.patches_json6902 {
         patch::apply_json_entry(loader, resources, entry)?;
+        tracker.builtin(resources, "PatchJson6902Transformer");
     }
     for replica in &kustomization.replicas {
         meta::set_replicas(resources, replica, &config.replicas)?;
+        tracker.builtin(resources, "ReplicaCountTransformer");
     }
     for image in &kustomization.images {
         meta::set_image(resources, image, &no_create(&config.images))?;
+        tracker.builtin(resources, "ImageTagTransformer");
     }
     if !kustomization.replacements.is_empty() {
         crate::replace::run(loader, resources, &kustomization.replacements)?;
+        tracker.builtin(resources, "ReplacementTransformer");
     }
     Ok(())
 }
@@ -263,15 +353,23 @@ pub fn run_configured(
     loader: &Loader,
     kustomization: &Kustomization,
     accumulator: &mut Accumulator,
+    tracker: &Tracker,
 ) -> Result<(), Error> {
     if !kustomization.validators.is_empty() {
         return Err(Error::Unsupported {
             field: "validators".to_owned(),
         });
     }
+    let kustomization_file = loader.origin_dir.join(&loader.kustomization_name);
     for entry in &kustomization.transformers {
-        let configs: Vec<Value> = if entry.contains('\n') {
-            loader.parse("<inline transformer>", entry)?
+        // Each config with the file it was read from (kustomize's origin of the plugin).
+        let configs: Vec<(String, Value)> = if entry.contains('\n') {
+            let file = kustomization_file.display().to_string();
+            loader
+                .parse("<inline transformer>", entry)?
+                .into_iter()
+                .map(|config| (file.clone(), config))
+                .collect()
         } else if loader.resolve(entry).is_dir() {
             let chain = loader.chain.clone();
             let built =
@@ -280,19 +378,35 @@ pub fn run_configured(
                 .resources
                 .items
                 .into_iter()
-                .map(crate::Resource::into_value)
+                .map(|resource| {
+                    let file = resource
+                        .tracking
+                        .origin
+                        .as_deref()
+                        .and_then(|origin| origin.lines().next())
+                        .and_then(|line| line.strip_prefix("path: "))
+                        .unwrap_or_default()
+                        .to_owned();
+                    (file, resource.into_value())
+                })
                 .collect()
         } else {
             let text = loader.read(entry)?;
-            loader.parse(entry, &text)?
+            let file = loader.origin_dir.join(entry).display().to_string();
+            loader
+                .parse(entry, &text)?
+                .into_iter()
+                .map(|config| (file.clone(), config))
+                .collect()
         };
-        for config in configs.iter().filter(|config| !config.is_null()) {
+        for (file, config) in configs.iter().filter(|(_, config)| !config.is_null()) {
             run_plugin(
                 loader,
                 &mut accumulator.resources,
                 config,
                 &accumulator.config,
             )?;
+            tracker.plugin(&mut accumulator.resources, file, config);
         }
     }
     Ok(())
