@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Benchmarks the native engines side by side with the reference tools, in one run:
 #   ferroflux kustomize build  vs  kubectl kustomize   (fixtures + a generated 4000-object overlay)
-#   ferroflux helm template    vs  helm template       (podinfo + a generated 2000-object chart)
-# Prints mean wall time over N runs, the ratio, and peak RSS (from /usr/bin/time -v).
-# Usage: hack/bench-engines.sh [RUNS]   (needs a release build: cargo build --release -p ferroflux-cli)
+#   ferroflux helm template    vs  helm template       (podinfo, an umbrella chart with 10
+#                                                       podinfo subcharts, a generated 2000-object chart)
+# Prints mean wall time over N runs, the ratio, and peak RSS (from /usr/bin/time -v); then the
+# in-process kustomize build time (median of N builds in one process, no start-up) of the
+# engine (example `kbench`) and of the kustomize library (hack/build-kustomize-inproc.sh).
+# Usage: hack/bench-engines.sh [RUNS]
+#   (needs release builds: cargo build --release -p ferroflux-cli
+#                          cargo build --release -p ferroflux-kustomize --example kbench)
 set -euo pipefail
 RUNS=${1:-5}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 FERROFLUX=$TARGET/release/ferroflux
 HELM=${FERROFLUX_HELM:-$(hack/build-helm.sh 2>/dev/null || true)}
+KBENCH=$TARGET/release/examples/kbench
+INPROC=${FERROFLUX_KUSTOMIZE_INPROC:-$(hack/build-kustomize-inproc.sh 2>/dev/null || true)}
 [ -x "$FERROFLUX" ] || { echo "build first: cargo build --release -p ferroflux-cli" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
@@ -85,6 +92,19 @@ TPL
   printf '{{- define "many.labels" -}}\napp.kubernetes.io/name: {{ .Chart.Name }}\napp.kubernetes.io/instance: {{ .Release.Name }}\n{{- end }}\n' > "$dir/templates/_helpers.tpl"
 }
 
+# An umbrella chart: podinfo ten times as aliased subcharts, each with its own values.
+gen_umbrella() {
+  local dir=$1; mkdir -p "$dir/charts"
+  cp -r "$ROOT/../shared/fixtures/charts/podinfo" "$dir/charts/podinfo"
+  {
+    printf 'apiVersion: v2\nname: umbrella\nversion: 1.0.0\ndependencies:\n'
+    for i in $(seq 1 10); do
+      printf -- '- name: podinfo\n  version: "*"\n  alias: podinfo-%d\n' "$i"
+    done
+  } > "$dir/Chart.yaml"
+  for i in $(seq 1 10); do printf 'podinfo-%d:\n  replicaCount: %d\n' "$i" "$i"; done > "$dir/values.yaml"
+}
+
 # measure NAME CMD... -> "mean_seconds peak_kib"
 measure() {
   local total=0 peak=0
@@ -111,7 +131,7 @@ row() { # name ours_cmd... -- ref_cmd...
   printf '| %s | %.3f s | %.3f s | %.1fx | %d MiB | %d MiB | %s |\n' "$name" "$t1" "$t2" "$(echo "$t2 / $t1" | bc -l)" $((m1 / 1024)) $((m2 / 1024)) "$same"
 }
 
-gen_overlay "$WORK/big"; gen_chart "$WORK/chart"
+gen_overlay "$WORK/big"; gen_chart "$WORK/chart"; gen_umbrella "$WORK/umbrella"
 echo "| case | ferroflux | reference | speed-up | ferroflux peak RSS | reference peak RSS | output |"
 echo "|---|---|---|---|---|---|---|"
 row "kustomize: podinfo-kustomize" "$FERROFLUX" kustomize build "$ROOT/../shared/fixtures/podinfo-kustomize" -- kubectl kustomize "$ROOT/../shared/fixtures/podinfo-kustomize"
@@ -119,7 +139,28 @@ row "kustomize: flux2 example apps/staging" "$FERROFLUX" kustomize build "$ROOT/
 row "kustomize: generated 4000 objects + patches, generator, prefix" "$FERROFLUX" kustomize build "$WORK/big/overlay" -- kubectl kustomize "$WORK/big/overlay"
 if [ -x "$HELM" ]; then
   row "helm: podinfo (--kube-version 1.34)" "$FERROFLUX" helm template podinfo "$ROOT/../shared/fixtures/charts/podinfo" --kube-version 1.34.0 --show-only templates/deployment.yaml -- "$HELM" template podinfo "$ROOT/../shared/fixtures/charts/podinfo" --kube-version 1.34.0 --show-only templates/deployment.yaml
+  row "helm: umbrella, 10 podinfo subcharts" "$FERROFLUX" helm template umbrella "$WORK/umbrella" --kube-version 1.34.0 -- "$HELM" template umbrella "$WORK/umbrella" --kube-version 1.34.0
   row "helm: generated chart, 2000 objects" "$FERROFLUX" helm template many "$WORK/chart" -- "$HELM" template many "$WORK/chart"
 else
   echo "(helm reference not built: run hack/build-helm.sh)" >&2
+fi
+
+# In-process kustomize build time: median of RUNS builds in one process, each side.
+inproc_row() { # name dir
+  local name=$1 dir=$2 ours ref same="identical"
+  "$KBENCH" "$dir" "$RUNS" > "$WORK/ours.yaml" 2> "$WORK/ours.t"
+  "$INPROC" "$dir" "$RUNS" > "$WORK/ref.yaml" 2> "$WORK/ref.t"
+  read -r ours _ < "$WORK/ours.t"; read -r ref _ < "$WORK/ref.t"
+  cmp -s "$WORK/ours.yaml" "$WORK/ref.yaml" || same="DIFFERS"
+  printf '| %s | %.4f s | %.4f s | %.1fx | %s |\n' "$name" "$ours" "$ref" "$(echo "$ref / $ours" | bc -l)" "$same"
+}
+if [ -x "$KBENCH" ] && [ -x "$INPROC" ]; then
+  echo
+  echo "| in-process kustomize build | ferroflux | kustomize library | speed-up | output |"
+  echo "|---|---|---|---|---|"
+  inproc_row "podinfo-kustomize" "$ROOT/../shared/fixtures/podinfo-kustomize"
+  inproc_row "flux2 example apps/staging" "$ROOT/../shared/fixtures/flux2-kustomize-helm-example/apps/staging"
+  inproc_row "generated 4000 objects + patches, generator, prefix" "$WORK/big/overlay"
+else
+  echo "(in-process rows need $KBENCH and hack/build-kustomize-inproc.sh)" >&2
 fi
