@@ -11,7 +11,8 @@ set -euo pipefail
 
 VERSION=${KUSTOMIZE_API_VERSION:-v0.18.0}
 CACHE=${FERROFLUX_CACHE:-$HOME/.cache/ferroflux}
-OUT="$CACHE/tools/kustomize-inproc-$VERSION"
+# -r2: orders resources as kubectl kustomize does (sortOptions, else legacy order).
+OUT="$CACHE/tools/kustomize-inproc-$VERSION-r2"
 BIN="$OUT/kustomize-inproc"
 
 if [ -x "$BIN" ]; then echo "$BIN"; exit 0; fi
@@ -46,7 +47,10 @@ func main() {
 	times := make([]float64, 0, runs)
 	for i := 0; i < runs; i++ {
 		start := time.Now()
-		k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+		options := krusty.MakeDefaultOptions()
+		// As kubectl kustomize: the kustomization's sortOptions, else the legacy order.
+		options.Reorder = krusty.ReorderOptionUnspecified
+		k := krusty.MakeKustomizer(options)
 		m, err := k.Run(filesys.MakeFsOnDisk(), dir)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "Error:", err)

@@ -1,6 +1,8 @@
 //! Name references: after prefixes, suffixes and hashes changed names, rewrite every
 //! field that referred to a resource by its old name (kustomize's nameref filter).
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::Value;
 
 use crate::Error;
@@ -124,46 +126,41 @@ fn select<'c>(
 fn rewrite(
     value: &mut Value,
     context: &Context<'_>,
-    candidates: &[&Candidate],
+    reachable: &Reachable<'_>,
 ) -> Result<(), Error> {
     match value {
         Value::String(old_name) => {
-            if let Some(found) = select(context, old_name, candidates.to_vec(), false)? {
+            if let Some(found) = select(context, old_name, reachable.named(old_name), false)? {
                 old_name.clone_from(&found.name);
             }
         }
         Value::Array(items) => {
             for item in items {
-                rewrite(item, context, candidates)?;
+                rewrite(item, context, reachable)?;
             }
         }
         Value::Object(map) => {
             let Some(Value::String(old_name)) = map.get("name").cloned() else {
                 return Ok(());
             };
+            let named = reachable.named(&old_name);
             let filtered: Vec<&Candidate> = match map.get("namespace").and_then(Value::as_str) {
-                None => candidates.to_vec(),
-                Some(namespace) => {
-                    let by_original: Vec<&Candidate> = candidates
-                        .iter()
-                        .copied()
-                        .filter(|candidate| {
-                            candidate
-                                .previous
-                                .first()
-                                .is_some_and(|id| id.namespace == namespace)
-                        })
-                        .collect();
-                    if by_original.is_empty() {
-                        candidates
-                            .iter()
-                            .copied()
-                            .filter(|candidate| candidate.namespace == namespace)
-                            .collect()
-                    } else {
-                        by_original
-                    }
-                }
+                None => named,
+                // Candidates whose original namespace is the one written, when any reachable
+                // candidate has it; else those whose current namespace is.
+                Some(namespace) if reachable.first_namespaces.contains(namespace) => named
+                    .into_iter()
+                    .filter(|candidate| {
+                        candidate
+                            .previous
+                            .first()
+                            .is_some_and(|id| id.namespace == namespace)
+                    })
+                    .collect(),
+                Some(namespace) => named
+                    .into_iter()
+                    .filter(|candidate| candidate.namespace == namespace)
+                    .collect(),
             };
             if let Some(found) = select(context, &old_name, filtered, true)? {
                 if found.name == old_name && found.namespace.is_empty() {
@@ -183,18 +180,54 @@ fn rewrite(
     Ok(())
 }
 
-/// The candidates a referrer may point at: anything when it is cluster-scoped, else
-/// cluster-scoped targets, targets in its own namespace, and (for a RoleBinding) targets in
-/// the namespaces its ServiceAccount subjects name.
-fn reachable_from<'c>(
-    resource: &Resource,
-    referrer: &ResId,
-    candidates: &[&'c Candidate],
-) -> Vec<&'c Candidate> {
-    if referrer.gvk.is_cluster_scoped() {
-        return candidates.to_vec();
+/// The candidates one referrer may point at, indexed by the names they had.
+struct Reachable<'c> {
+    /// Candidate indices (in snapshot order) by every name in their id history.
+    by_name: HashMap<&'c str, Vec<&'c Candidate>>,
+    /// The original namespaces of the reachable candidates.
+    first_namespaces: HashSet<&'c str>,
+}
+
+impl<'c> Reachable<'c> {
+    fn new(candidates: Vec<&'c Candidate>) -> Self {
+        let mut by_name: HashMap<&str, Vec<&Candidate>> = HashMap::new();
+        let mut first_namespaces = HashSet::new();
+        for candidate in candidates {
+            if let Some(first) = candidate.previous.first() {
+                first_namespaces.insert(first.namespace.as_str());
+            }
+            for (index, id) in candidate.previous.iter().enumerate() {
+                let seen = candidate.previous[..index]
+                    .iter()
+                    .any(|earlier| earlier.name == id.name);
+                if !seen {
+                    by_name.entry(id.name.as_str()).or_default().push(candidate);
+                }
+            }
+        }
+        Self {
+            by_name,
+            first_namespaces,
+        }
     }
-    let mut subject_namespaces: Vec<&str> = Vec::new();
+
+    /// The candidates that were once called `name`, in snapshot order.
+    fn named(&self, name: &str) -> Vec<&'c Candidate> {
+        self.by_name.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// What decides which candidates a referrer reaches: being cluster-scoped, its effective
+/// namespace, and (for a RoleBinding) the namespaces its ServiceAccount subjects name.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Scope {
+    cluster: bool,
+    namespace: String,
+    subject_namespaces: Vec<String>,
+}
+
+fn scope_of(resource: &Resource, referrer: &ResId) -> Scope {
+    let mut subject_namespaces = Vec::new();
     if referrer.gvk.kind == "RoleBinding"
         && let Some(Value::Array(subjects)) = resource.object.get("subjects")
     {
@@ -202,17 +235,31 @@ fn reachable_from<'c>(
             if subject.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
                 && let Some(namespace) = subject.get("namespace").and_then(Value::as_str)
             {
-                subject_namespaces.push(namespace);
+                subject_namespaces.push(namespace.to_owned());
             }
         }
+    }
+    Scope {
+        cluster: referrer.gvk.is_cluster_scoped(),
+        namespace: referrer.effective_namespace().to_owned(),
+        subject_namespaces,
+    }
+}
+
+/// The candidates a referrer may point at: anything when it is cluster-scoped, else
+/// cluster-scoped targets, targets in its own namespace, and (for a RoleBinding) targets in
+/// the namespaces its ServiceAccount subjects name.
+fn reachable_from<'c>(scope: &Scope, candidates: &[&'c Candidate]) -> Vec<&'c Candidate> {
+    if scope.cluster {
+        return candidates.to_vec();
     }
     candidates
         .iter()
         .copied()
         .filter(|candidate| {
             candidate.current.gvk.is_cluster_scoped()
-                || candidate.current.effective_namespace() == referrer.effective_namespace()
-                || subject_namespaces.contains(&candidate.namespace.as_str())
+                || candidate.current.effective_namespace() == scope.namespace
+                || scope.subject_namespaces.contains(&candidate.namespace)
         })
         .collect()
 }
@@ -261,35 +308,42 @@ pub fn fix_back_references(
         if candidates.is_empty() {
             continue;
         }
+        // Referrers in the same scope reach the same candidates: index them once per scope.
+        let mut scopes: HashMap<Scope, Reachable<'_>> = HashMap::new();
         for resource in resources.iter_mut() {
             let gvk = resource.gvk();
-            for spec in reference
+            let specs: Vec<_> = reference
                 .referrers
                 .iter()
                 .filter(|spec| spec.applies_to(&gvk))
-            {
-                let referrer = Referrer {
-                    id: resource.current_id(),
-                    prefixes: resource.tracking.prefixes.clone(),
-                    suffixes: resource.tracking.suffixes.clone(),
-                };
+                .collect();
+            if specs.is_empty() {
+                continue;
+            }
+            let referrer = Referrer {
+                id: resource.current_id(),
+                prefixes: resource.tracking.prefixes.clone(),
+                suffixes: resource.tracking.suffixes.clone(),
+            };
+            let scope = scope_of(resource, &referrer.id);
+            for spec in specs {
                 let role_ref = if spec.path.ends_with("roleRef/name") {
                     role_ref_gvk(resource)
                 } else {
                     None
                 };
-                let reachable = reachable_from(resource, &referrer.id, &candidates);
                 let context = Context {
                     target: &reference.target,
                     referrer: &referrer,
                     role_ref,
                 };
-                visit_path(
-                    &mut resource.object,
-                    &split_path(&spec.path),
-                    false,
-                    &mut |value| rewrite(value, &context, &reachable),
-                )?;
+                let object = &mut resource.object;
+                visit_path(object, &split_path(&spec.path), false, &mut |value| {
+                    let reachable = scopes
+                        .entry(scope.clone())
+                        .or_insert_with(|| Reachable::new(reachable_from(&scope, &candidates)));
+                    rewrite(value, &context, reachable)
+                })?;
             }
         }
     }

@@ -3,6 +3,11 @@
 use std::fmt;
 
 /// Kinds kustomize knows to be cluster-scoped (everything else is namespaced).
+/// Whether kustomize treats `kind` as cluster-scoped.
+pub fn is_cluster_scoped_kind(kind: &str) -> bool {
+    CLUSTER_SCOPED.contains(&kind)
+}
+
 const CLUSTER_SCOPED: &[&str] = &[
     "APIService",
     "CSIDriver",
@@ -63,7 +68,7 @@ impl Gvk {
     }
 
     pub fn is_cluster_scoped(&self) -> bool {
-        CLUSTER_SCOPED.contains(&self.kind.as_str())
+        is_cluster_scoped_kind(&self.kind)
     }
 
     /// The `~G_~V_~K`-style string kustomize uses in ids and sort keys.

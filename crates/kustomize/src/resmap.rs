@@ -15,20 +15,18 @@ impl ResMap {
     }
 
     pub fn append_many(&mut self, resources: Vec<Resource>) -> Result<(), Error> {
-        let key = |resource: &Resource| {
-            let id = resource.current_id();
-            let namespace = id.effective_namespace().to_owned();
-            (id.gvk, id.name, namespace)
-        };
-        let mut seen: std::collections::HashSet<_> = self.items.iter().map(key).collect();
-        for resource in resources {
-            if !seen.insert(key(&resource)) {
-                return Err(Error::DuplicateId {
-                    id: resource.current_id().to_string(),
-                });
+        {
+            let mut seen: std::collections::HashSet<_> =
+                self.items.iter().map(Resource::id_key).collect();
+            for resource in &resources {
+                if !seen.insert(resource.id_key()) {
+                    return Err(Error::DuplicateId {
+                        id: resource.current_id().to_string(),
+                    });
+                }
             }
-            self.items.push(resource);
         }
+        self.items.extend(resources);
         Ok(())
     }
 

@@ -68,6 +68,34 @@ impl Resource {
         }
     }
 
+    fn str_at(&self, pointer: &str) -> &str {
+        match self.object.pointer(pointer) {
+            Some(Value::String(text)) => text,
+            _ => "",
+        }
+    }
+
+    /// The id as borrowed text, for duplicate checks without allocating: apiVersion, kind,
+    /// name and the effective namespace (as [`ResId::effective_namespace`]).
+    pub(crate) fn id_key(&self) -> (&str, &str, &str, &str) {
+        let kind = self.str_at("/kind");
+        let namespace = if crate::resid::is_cluster_scoped_kind(kind) {
+            "_non_namespaceable_"
+        } else {
+            match self.str_at("/metadata/namespace") {
+                "" => "default",
+                namespace => namespace,
+            }
+        };
+        (
+            // `/v1` and `v1` name the same group and version.
+            self.str_at("/apiVersion").trim_start_matches('/'),
+            kind,
+            self.str_at("/metadata/name"),
+            namespace,
+        )
+    }
+
     pub fn api_version(&self) -> String {
         self.text("/apiVersion")
     }

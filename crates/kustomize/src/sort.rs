@@ -63,11 +63,17 @@ fn gvk_order(left: &Gvk, right: &Gvk, first: &[String], last: &[String]) -> Orde
     left.sort_string().cmp(&right.sort_string())
 }
 
-fn id_order(left: &ResId, right: &ResId, first: &[String], last: &[String]) -> Ordering {
-    if left.gvk != right.gvk {
-        return gvk_order(&left.gvk, &right.gvk, first, last);
+/// A resource's sort key, computed once: its id and the id's text.
+struct Key {
+    id: ResId,
+    text: String,
+}
+
+fn id_order(left: &Key, right: &Key, first: &[String], last: &[String]) -> Ordering {
+    if left.id.gvk != right.id.gvk {
+        return gvk_order(&left.id.gvk, &right.id.gvk, first, last);
     }
-    left.to_string().cmp(&right.to_string())
+    left.text.cmp(&right.text)
 }
 
 /// Sorts in place according to the kustomization's sort options.
@@ -84,9 +90,13 @@ pub fn sort(resources: &mut Vec<Resource>, options: Option<&SortOptions>) {
         ),
     };
     // Ids are computed once; the comparator then only compares them.
-    let mut keyed: Vec<(ResId, Resource)> = std::mem::take(resources)
+    let mut keyed: Vec<(Key, Resource)> = std::mem::take(resources)
         .into_iter()
-        .map(|resource| (resource.current_id(), resource))
+        .map(|resource| {
+            let id = resource.current_id();
+            let text = id.to_string();
+            (Key { id, text }, resource)
+        })
         .collect();
     keyed.sort_by(|left, right| id_order(&left.0, &right.0, &first, &last));
     resources.extend(keyed.into_iter().map(|(_, resource)| resource));

@@ -34,19 +34,22 @@ pub enum GetError {
     TooLarge,
 }
 
+/// The repository's `spec.timeout`, 60s when unset or unparsable.
+pub fn timeout(repo: &HelmRepository) -> Duration {
+    repo.spec
+        .timeout
+        .as_deref()
+        .and_then(|t| ferroflux_runtime::duration::parse(t).ok())
+        .unwrap_or(Duration::from_secs(60))
+}
+
 impl RepoClient {
     /// A client for `repo` (a `default`-type HelmRepository), reading its Secrets.
     pub async fn for_repository(kube: &Client, repo: &HelmRepository) -> Result<Self, HelmError> {
         let namespace = repo.namespace().unwrap_or_default();
         let secrets: Api<Secret> = Api::namespaced(kube.clone(), &namespace);
-        let timeout = repo
-            .spec
-            .timeout
-            .as_deref()
-            .and_then(|t| ferroflux_runtime::duration::parse(t).ok())
-            .unwrap_or(Duration::from_secs(60));
         let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
+            .timeout(timeout(repo))
             .user_agent("ferroflux-source-controller");
         if let Some(reference) = &repo.spec.cert_secret_ref {
             let data =
@@ -192,8 +195,19 @@ async fn secret_data(
     name: &str,
     what: &str,
 ) -> Result<BTreeMap<String, ByteString>, HelmError> {
+    Ok(secret(secrets, namespace, name, what).await?.1)
+}
+
+/// A HelmRepository Secret's type and data; a missing Secret is `AuthenticationFailed`
+/// naming `what` it was for.
+pub async fn secret(
+    secrets: &Api<Secret>,
+    namespace: &str,
+    name: &str,
+    what: &str,
+) -> Result<(Option<String>, BTreeMap<String, ByteString>), HelmError> {
     match secrets.get_opt(name).await {
-        Ok(Some(secret)) => Ok(secret.data.unwrap_or_default()),
+        Ok(Some(secret)) => Ok((secret.type_, secret.data.unwrap_or_default())),
         Ok(None) => Err(HelmError::Authentication(format!(
             "failed to get {what} secret '{namespace}/{name}': secrets \"{name}\" not found"
         ))),

@@ -7,7 +7,6 @@
 //! `secretRef`), plain HTTP from `insecure`.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use ferroflux_api::source::v1::{HelmRepository, OCIProvider};
 use ferroflux_semver::{Constraints, Version};
@@ -16,6 +15,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client, ResourceExt};
 
 use super::error::{BuildReason, HelmError};
+use super::http::secret;
 use crate::oci::client::{
     ClientOptions, Credentials, OciError, RegistryClient, Repository, TlsOptions,
 };
@@ -43,12 +43,7 @@ impl ChartRegistry {
             .map_err(|e| HelmError::InvalidUrl(format!("invalid OCI registry URL: {url}: {e}")))?;
         let namespace = repo.namespace().unwrap_or_default();
         let secrets: Api<Secret> = Api::namespaced(kube.clone(), &namespace);
-        let timeout = repo
-            .spec
-            .timeout
-            .as_deref()
-            .and_then(|t| ferroflux_runtime::duration::parse(t).ok())
-            .unwrap_or(Duration::from_secs(60));
+        let timeout = super::http::timeout(repo);
         let mut tls = TlsOptions::default();
         if let Some(reference) = &repo.spec.cert_secret_ref {
             let (_, data) =
@@ -193,24 +188,6 @@ impl ChartRegistry {
 
 /// The type of a Secret holding a Docker config.
 const DOCKER_CONFIG_JSON: &str = "kubernetes.io/dockerconfigjson";
-
-/// A Secret's type and data.
-async fn secret(
-    secrets: &Api<Secret>,
-    namespace: &str,
-    name: &str,
-    what: &str,
-) -> Result<(Option<String>, BTreeMap<String, ByteString>), HelmError> {
-    match secrets.get_opt(name).await {
-        Ok(Some(secret)) => Ok((secret.type_, secret.data.unwrap_or_default())),
-        Ok(None) => Err(HelmError::Authentication(format!(
-            "failed to get {what} secret '{namespace}/{name}': secrets \"{name}\" not found"
-        ))),
-        Err(e) => Err(HelmError::Authentication(format!(
-            "failed to get {what} secret '{namespace}/{name}': {e}"
-        ))),
-    }
-}
 
 /// Flux's `KeychainFromSecret`: a Docker config for the registry's host, or `username` and
 /// `password`; anonymous when both are empty. `docker`: the Secret's type is

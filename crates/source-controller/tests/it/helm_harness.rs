@@ -72,9 +72,10 @@ impl HelmHarness {
         Api::namespaced(self.client.clone(), self.namespace.name())
     }
 
-    pub async fn secret(&self, name: &str, data: &[(&str, &str)]) {
+    pub async fn secret(&self, name: &str, type_: Option<&str>, data: &[(&str, &str)]) {
         let mut secret = Secret::default();
         secret.metadata.name = Some(name.to_owned());
+        secret.type_ = type_.map(str::to_owned);
         secret.string_data = Some(
             data.iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

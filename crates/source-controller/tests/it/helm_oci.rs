@@ -2,14 +2,11 @@
 //! Debian docker-registry on loopback, version ranges over the tags, exact versions,
 //! dockerconfigjson and basic-auth credentials, new pushes, and Flux's failure reasons.
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
 use ferroflux_api::meta::ConditionStatus;
 use ferroflux_api::source::v1::{HelmChart, HelmChartSourceKind, HelmRepositoryType};
 use ferroflux_testkit::registry::{Registry, RegistryOptions};
-use k8s_openapi::api::core::v1::Secret;
-use kube::api::PostParams;
 use sha2::{Digest, Sha256};
 
 use crate::helm_harness::{
@@ -54,22 +51,6 @@ fn revision(chart: &HelmChart) -> Option<String> {
         .map(|a| a.revision.clone())
 }
 
-async fn secret(harness: &HelmHarness, name: &str, type_: Option<&str>, data: &[(&str, &str)]) {
-    let mut secret = Secret::default();
-    secret.metadata.name = Some(name.to_owned());
-    secret.type_ = type_.map(str::to_owned);
-    secret.string_data = Some(
-        data.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect::<BTreeMap<_, _>>(),
-    );
-    harness
-        .api::<Secret>()
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
-}
-
 async fn oci_repository(harness: &HelmHarness, name: &str, registry: &Registry, secret: &str) {
     let mut spec = repository_spec(&format!("oci://{}/charts", registry.host()));
     spec.type_ = Some(HelmRepositoryType::Oci);
@@ -92,16 +73,16 @@ async fn pulls_charts_pushed_by_helm_and_follows_new_tags() {
     let second = helm_push(&registry, "6.1.0");
     helm_push(&registry, "7.0.0-rc.1");
 
-    secret(
-        &harness,
-        "registry-config",
-        Some("kubernetes.io/dockerconfigjson"),
-        &[(
-            ".dockerconfigjson",
-            &registry.docker_config_json(registry.password()),
-        )],
-    )
-    .await;
+    harness
+        .secret(
+            "registry-config",
+            Some("kubernetes.io/dockerconfigjson"),
+            &[(
+                ".dockerconfigjson",
+                &registry.docker_config_json(registry.password()),
+            )],
+        )
+        .await;
     // An OCI HelmRepository is a static data container, as in Flux: no artifact, no
     // conditions; the HelmChart talks to the registry.
     oci_repository(&harness, "charts", &registry, "registry-config").await;
@@ -169,23 +150,23 @@ async fn oci_failures_have_flux_reasons() {
     let harness = HelmHarness::start("helm-oci-bad").await;
     let registry = Registry::start(RegistryOptions::default());
     helm_push(&registry, "6.0.0");
-    secret(
-        &harness,
-        "basic",
-        None,
-        &[
-            ("username", registry.username()),
-            ("password", registry.password()),
-        ],
-    )
-    .await;
-    secret(
-        &harness,
-        "wrong",
-        None,
-        &[("username", registry.username()), ("password", "nope")],
-    )
-    .await;
+    harness
+        .secret(
+            "basic",
+            None,
+            &[
+                ("username", registry.username()),
+                ("password", registry.password()),
+            ],
+        )
+        .await;
+    harness
+        .secret(
+            "wrong",
+            None,
+            &[("username", registry.username()), ("password", "nope")],
+        )
+        .await;
     oci_repository(&harness, "charts", &registry, "basic").await;
     oci_repository(&harness, "denied", &registry, "wrong").await;
     let settled = |chart: &HelmChart| ready(chart).0 != "NoSourceArtifact";

@@ -103,6 +103,7 @@ async fn basic_auth_and_tls_with_a_custom_ca() {
     harness
         .secret(
             "basic",
+            None,
             &[
                 ("username", harness.repo.username()),
                 ("password", harness.repo.password()),
@@ -129,7 +130,7 @@ async fn basic_auth_and_tls_with_a_custom_ca() {
     assert_eq!(reason, "Failed", "{message}");
 
     harness
-        .secret("ca", &[("ca.crt", &harness.repo.ca_pem())])
+        .secret("ca", None, &[("ca.crt", &harness.repo.ca_pem())])
         .await;
     let mut spec = repository_spec(&harness.repo.https_url(true));
     spec.secret_ref = reference("basic");
