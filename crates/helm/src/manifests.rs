@@ -132,80 +132,119 @@ pub fn split_manifests(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The document heads, parsed on several threads when there are many documents (the
+/// YAML check of every rendered document is most of a large chart's rendering time).
+/// Results stay in document order, so the first error reported is the one a sequential
+/// parse would meet.
+fn parse_heads(documents: &[(&String, String)]) -> Vec<Result<serde_json::Value, String>> {
+    const PER_THREAD: usize = 256;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(documents.len().div_ceil(PER_THREAD))
+        .max(1);
+    let parse = |chunk: &[(&String, String)]| {
+        chunk
+            .iter()
+            .map(|(_, document)| crate::yaml::parse_document_head(document))
+            .collect::<Vec<_>>()
+    };
+    if threads == 1 {
+        return parse(documents);
+    }
+    let size = documents.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = documents
+            .chunks(size)
+            .map(|chunk| scope.spawn(move || parse(chunk)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 /// Sorts rendered files into hooks and manifests, each in install order.
 pub fn sort_manifests(
     files: &BTreeMap<String, String>,
 ) -> Result<(Vec<Hook>, Vec<Manifest>), Error> {
     let mut hooks = Vec::new();
     let mut manifests = Vec::new();
+    let mut documents: Vec<(&String, String)> = Vec::new();
     for (path, content) in files {
         if path.rsplit('/').next().is_some_and(|b| b.starts_with('_')) || content.trim().is_empty()
         {
             continue;
         }
-        for document in split_manifests(content) {
-            let head = crate::yaml::parse_document_head(&document).map_err(|e| {
-                Error::Render(format!(
-                    "YAML parse error on {path}: error converting YAML to JSON: {e}"
-                ))
-            })?;
-            let kind = head
-                .get("kind")
-                .and_then(|k| k.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            let metadata = head.get("metadata");
-            let annotations = metadata
-                .and_then(|m| m.get("annotations"))
-                .and_then(|a| a.as_object());
-            let annotation = |key: &str| {
-                annotations
-                    .and_then(|a| a.get(key))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            };
-            let Some(hook_types) = annotation("helm.sh/hook") else {
-                manifests.push(Manifest {
-                    name: path.clone(),
-                    content: document,
-                    kind,
-                });
-                continue;
-            };
-            let events: Vec<String> = hook_types
-                .split(',')
-                .map(|h| h.trim().to_lowercase())
-                .collect();
-            if events.iter().any(|e| !HOOK_EVENTS.contains(&e.as_str())) {
-                continue;
-            }
-            hooks.push(Hook {
-                name: metadata
-                    .and_then(|m| m.get("name"))
-                    .and_then(|n| n.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
+        documents.extend(split_manifests(content).into_iter().map(|d| (path, d)));
+    }
+    let heads = parse_heads(&documents);
+    for ((path, document), head) in documents.into_iter().zip(heads) {
+        let head = head.map_err(|e| {
+            Error::Render(format!(
+                "YAML parse error on {path}: error converting YAML to JSON: {e}"
+            ))
+        })?;
+        let kind = head
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let metadata = head.get("metadata");
+        let annotations = metadata
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.as_object());
+        let annotation = |key: &str| {
+            annotations
+                .and_then(|a| a.get(key))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let Some(hook_types) = annotation("helm.sh/hook") else {
+            manifests.push(Manifest {
+                name: path.clone(),
+                content: document,
                 kind,
-                path: path.clone(),
-                manifest: document,
-                events: events
-                    .into_iter()
-                    .map(|e| {
-                        if e == "test-success" {
-                            "test".to_owned()
-                        } else {
-                            e
-                        }
-                    })
-                    .collect(),
-                weight: annotation("helm.sh/hook-weight")
-                    .and_then(|w| w.parse().ok())
-                    .unwrap_or(0),
-                delete_policies: annotation("helm.sh/hook-delete-policy")
-                    .map(|p| p.split(',').map(|s| s.trim().to_lowercase()).collect())
-                    .unwrap_or_default(),
             });
+            continue;
+        };
+        let events: Vec<String> = hook_types
+            .split(',')
+            .map(|h| h.trim().to_lowercase())
+            .collect();
+        if events.iter().any(|e| !HOOK_EVENTS.contains(&e.as_str())) {
+            continue;
         }
+        hooks.push(Hook {
+            name: metadata
+                .and_then(|m| m.get("name"))
+                .and_then(|n| n.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            kind,
+            path: path.clone(),
+            manifest: document,
+            events: events
+                .into_iter()
+                .map(|e| {
+                    if e == "test-success" {
+                        "test".to_owned()
+                    } else {
+                        e
+                    }
+                })
+                .collect(),
+            weight: annotation("helm.sh/hook-weight")
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(0),
+            delete_policies: annotation("helm.sh/hook-delete-policy")
+                .map(|p| p.split(',').map(|s| s.trim().to_lowercase()).collect())
+                .unwrap_or_default(),
+        });
     }
     hooks.sort_by(|a, b| kind_order(&a.kind, &b.kind));
     manifests.sort_by(|a, b| kind_order(&a.kind, &b.kind));
