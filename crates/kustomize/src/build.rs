@@ -13,11 +13,22 @@ use crate::resource::Resource;
 use crate::{BuildOptions, Error, generate, transform};
 
 /// What a kustomization directory (with everything below it) has produced so far.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Accumulator {
     pub resources: ResMap,
-    pub config: TransformerConfig,
+    /// Shared until a `configurations:` entry changes it (copy on write).
+    pub config: std::sync::Arc<TransformerConfig>,
     pub vars: Vec<Value>,
+}
+
+impl Default for Accumulator {
+    fn default() -> Self {
+        Self {
+            resources: ResMap::default(),
+            config: TransformerConfig::shared_default(),
+            vars: Vec::new(),
+        }
+    }
 }
 
 /// Walks kustomization directories; `stack` detects cycles.
@@ -159,8 +170,7 @@ impl<'a> Builder<'a> {
         for file in &kustomization.configurations {
             let text = loader.read(file)?;
             for document in loader.parse(file, &text)? {
-                accumulator
-                    .config
+                std::sync::Arc::make_mut(&mut accumulator.config)
                     .merge_document(&document)
                     .map_err(|message| Error::Invalid {
                         path: loader.resolve(file),
@@ -172,7 +182,7 @@ impl<'a> Builder<'a> {
         for file in &kustomization.crds {
             let text = loader.read(file)?;
             for document in loader.parse(file, &text)? {
-                accumulator.config.merge_crd(&document);
+                std::sync::Arc::make_mut(&mut accumulator.config).merge_crd(&document);
             }
         }
         generate::run_generators(loader, kustomization, &mut accumulator.resources)?;
@@ -205,7 +215,9 @@ impl<'a> Builder<'a> {
         let mut accumulator = accumulator;
         let child = self.accumulate_directory(&dir, false, None, &chain)?;
         accumulator.resources.append_all(child.resources)?;
-        accumulator.config.merge(&child.config);
+        if child.config.customized {
+            std::sync::Arc::make_mut(&mut accumulator.config).merge(&child.config);
+        }
         accumulator.vars.extend(child.vars);
         Ok(accumulator)
     }
@@ -269,7 +281,9 @@ impl<'a> Builder<'a> {
         let chain = loader.chain.clone();
         let child = self.accumulate_directory(&dir, false, None, &chain)?;
         accumulator.resources.append_all(child.resources)?;
-        accumulator.config.merge(&child.config);
+        if child.config.customized {
+            std::sync::Arc::make_mut(&mut accumulator.config).merge(&child.config);
+        }
         accumulator.vars.extend(child.vars);
         Ok(())
     }

@@ -28,10 +28,27 @@ pub struct TransformerConfig {
     pub replicas: Vec<FieldSpec>,
     pub var_reference: Vec<FieldSpec>,
     pub name_reference: Vec<NameBackReference>,
+    /// Whether `configurations:` changed anything: an unchanged (default) configuration
+    /// adds nothing when merged into another one, which always holds the defaults.
+    pub customized: bool,
 }
 
+static DEFAULT: std::sync::OnceLock<std::sync::Arc<TransformerConfig>> = std::sync::OnceLock::new();
+
 impl Default for TransformerConfig {
+    /// kustomize's built-in configuration.
     fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl TransformerConfig {
+    /// The built-in configuration, built once and shared.
+    pub fn shared_default() -> std::sync::Arc<Self> {
+        std::sync::Arc::clone(DEFAULT.get_or_init(|| std::sync::Arc::new(Self::builtin())))
+    }
+
+    fn builtin() -> Self {
         let name_reference = NAME_REFERENCES
             .iter()
             .map(|reference| {
@@ -56,6 +73,7 @@ impl Default for TransformerConfig {
             replicas: defaults::replicas(),
             var_reference: crate::vars::default_var_references(),
             name_reference,
+            customized: false,
         }
     }
 }
@@ -67,6 +85,10 @@ fn parse_specs(value: &Value) -> Result<Vec<FieldSpec>, String> {
 impl TransformerConfig {
     /// Merges another config (from a sub-kustomization) into this one.
     pub fn merge(&mut self, other: &TransformerConfig) {
+        if !other.customized {
+            return;
+        }
+        self.customized = true;
         merge_specs(&mut self.name_prefix, &other.name_prefix);
         merge_specs(&mut self.name_suffix, &other.name_suffix);
         merge_specs(&mut self.namespace, &other.namespace);
@@ -99,6 +121,7 @@ impl TransformerConfig {
         let Value::Object(map) = document else {
             return Ok(());
         };
+        self.customized = true;
         for (key, value) in map {
             let target = match key.as_str() {
                 "namePrefix" => &mut self.name_prefix,

@@ -132,7 +132,7 @@ pub fn run_builtin(
         patch::apply_patch(loader, &mut accumulator.resources, entry)?;
         tracker.builtin(&mut accumulator.resources, "PatchTransformer");
     }
-    let config = accumulator.config.clone();
+    let config = std::sync::Arc::clone(&accumulator.config);
     let resources = &mut accumulator.resources;
     meta::set_namespace(
         resources,
