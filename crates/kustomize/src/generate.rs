@@ -141,9 +141,12 @@ fn pairs(loader: &Loader, args: &GeneratorArgs) -> Result<Vec<(String, Vec<u8>)>
         let real =
             std::fs::canonicalize(&resolved).map_err(|source| loader.io(&resolved, source))?;
         if loader.restrictions == crate::LoadRestrictions::RootOnly {
-            let root = std::fs::canonicalize(&loader.root).unwrap_or_else(|_| loader.root.clone());
-            if !real.starts_with(&root) {
-                return Err(Error::OutsideRoot { path: real, root });
+            let root = loader.real_root();
+            if !real.starts_with(root) {
+                return Err(Error::OutsideRoot {
+                    path: real,
+                    root: root.to_owned(),
+                });
             }
         }
         let bytes = std::fs::read(&real).map_err(|source| loader.io(&resolved, source))?;

@@ -20,6 +20,8 @@ pub struct Loader {
     pub origin_dir: PathBuf,
     /// The file name of this root's kustomization file.
     pub kustomization_name: String,
+    /// The root with symlinks resolved, computed on first use.
+    real_root: std::sync::OnceLock<PathBuf>,
 }
 
 /// `path` relative to `base`, lexically (both absolute and clean).
@@ -70,7 +72,14 @@ impl Loader {
             chain,
             origin_dir: PathBuf::new(),
             kustomization_name: "kustomization.yaml".to_owned(),
+            real_root: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The root with symlinks resolved (the root itself when that fails).
+    pub fn real_root(&self) -> &Path {
+        self.real_root
+            .get_or_init(|| std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone()))
     }
 
     pub fn resolve(&self, relative: &str) -> PathBuf {
@@ -82,9 +91,12 @@ impl Loader {
         let path = self.resolve(relative);
         let real = std::fs::canonicalize(&path).map_err(|source| self.io(&path, source))?;
         if self.restrictions == LoadRestrictions::RootOnly {
-            let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
-            if !real.starts_with(&root) {
-                return Err(Error::OutsideRoot { path: real, root });
+            let root = self.real_root();
+            if !real.starts_with(root) {
+                return Err(Error::OutsideRoot {
+                    path: real,
+                    root: root.to_owned(),
+                });
             }
         }
         let bytes = std::fs::read(&real).map_err(|source| self.io(&path, source))?;
