@@ -173,12 +173,12 @@ impl HelmChartReconciler {
         self.housekeeping(context, status, generation, &namespace, &name);
 
         let source = self.source(context, object).await?;
+        let constraint = object.spec.version.clone().unwrap_or_default();
         let build = match &source {
             Source::Repository(repo, artifact) => {
                 status.observed_source_artifact_revision = Some(artifact.revision.clone());
                 let client = RepoClient::for_repository(&context.client, repo).await?;
                 let versions = self.index_versions(artifact, &object.spec.chart).await?;
-                let constraint = object.spec.version.clone().unwrap_or_default();
                 let chosen = index::select_version(&object.spec.chart, versions, &constraint)
                     .map_err(|e| {
                         HelmError::build(
@@ -199,7 +199,6 @@ impl HelmChartReconciler {
                     });
                 }
                 let registry = ChartRegistry::connect(&context.client, repo).await?;
-                let constraint = object.spec.version.clone().unwrap_or_default();
                 let version = registry.version(&object.spec.chart, &constraint).await?;
                 self.build_remote(object, status, Remote::Oci(Box::new(registry), version))
                     .await?

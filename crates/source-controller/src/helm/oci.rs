@@ -279,11 +279,8 @@ fn latest_matching(tags: &[String], constraint: &str) -> Result<String, String> 
         constraint
     };
     let constraints = Constraints::parse(range).map_err(|e| e.to_string())?;
-    tags.iter()
-        .filter_map(|tag| Version::parse_tag(tag).ok())
-        .filter(|version| constraints.check(version))
-        .max()
-        .map(|version| version.original().to_owned())
+    ferroflux_semver::latest_matching(&constraints, tags.iter().map(String::as_str))
+        .map(|(_, tag)| tag.to_owned())
         .ok_or_else(|| {
             format!("could not locate a version matching provided version string {constraint}")
         })
