@@ -20,6 +20,7 @@ const MAX_SIMPLE_KEY_LENGTH: usize = 128;
 /// Renders one document (no `---` marker), ending with a newline.
 pub fn to_yaml(value: &Value) -> String {
     let mut emitter = Emitter {
+        out: String::with_capacity(1024),
         whitespace: true,
         indention: true,
         ..Emitter::default()
@@ -124,16 +125,7 @@ impl Emitter {
                     self.node(item, Context::SequenceItem, Some(own));
                 }
             }
-            Value::String(text) => {
-                let requested = if text.contains('\n') {
-                    Style::Literal
-                } else if needs_quotes_v2(text) {
-                    Style::DoubleQuoted
-                } else {
-                    Style::Plain
-                };
-                self.scalar(text, requested, context, indent);
-            }
+            Value::String(text) => self.string(text, context, indent),
             Value::Number(number) => {
                 self.scalar(&format_number(number), Style::Plain, context, indent);
             }
@@ -145,6 +137,17 @@ impl Emitter {
             ),
             Value::Null => self.scalar("null", Style::Plain, context, indent),
         }
+    }
+
+    fn string(&mut self, text: &str, context: Context, indent: Option<usize>) {
+        let requested = if text.contains('\n') {
+            Style::Literal
+        } else if needs_quotes_v2(text) {
+            Style::DoubleQuoted
+        } else {
+            Style::Plain
+        };
+        self.scalar(text, requested, context, indent);
     }
 
     fn empty_collection(&mut self, text: &str) {
@@ -159,13 +162,12 @@ impl Emitter {
         for key in keys {
             self.write_indent(own);
             let simple = key.len() <= MAX_SIMPLE_KEY_LENGTH && !key.chars().any(is_break);
-            let key_value = Value::String(key.clone());
             if simple {
-                self.node(&key_value, Context::Key { simple: true }, Some(own));
+                self.string(key, Context::Key { simple: true }, Some(own));
                 self.write_indicator(":", false, false, false);
             } else {
                 self.write_indicator("?", true, false, true);
-                self.node(&key_value, Context::Key { simple: false }, Some(own));
+                self.string(key, Context::Key { simple: false }, Some(own));
                 self.write_indent(own);
                 self.write_indicator(":", true, false, true);
             }
@@ -191,6 +193,17 @@ impl Emitter {
     fn write_plain(&mut self, text: &str, indent: usize, allow_breaks: bool, root: bool) {
         if !self.whitespace {
             self.put(' ');
+        }
+        if !text.contains(|character: char| character == ' ' || is_break(character)) {
+            // No space to fold at and no line break: the text goes out as it is.
+            self.out.push_str(text);
+            self.column += text.chars().count();
+            self.whitespace = false;
+            self.indention = false;
+            if root {
+                self.open_ended = true;
+            }
+            return;
         }
         let chars: Vec<char> = text.chars().collect();
         let (mut spaces, mut breaks) = (false, false);
@@ -398,10 +411,18 @@ fn insertion_sort(keys: &mut [&String]) {
 /// go-yaml v2's key order: letters compare as characters, digit runs compare as numbers,
 /// and a non-letter sorts before a letter.
 pub fn natural_order(left: &str, right: &str) -> Ordering {
+    if left.is_ascii() && right.is_ascii() {
+        return natural_order_of(left.as_bytes(), right.as_bytes());
+    }
     let left: Vec<char> = left.chars().collect();
     let right: Vec<char> = right.chars().collect();
+    natural_order_of(&left, &right)
+}
+
+/// [`natural_order`] over characters (or ASCII bytes, without collecting them).
+fn natural_order_of<C: Copy + Into<char>>(left: &[C], right: &[C]) -> Ordering {
     for index in 0..left.len().min(right.len()) {
-        let (a, b) = (left[index], right[index]);
+        let (a, b): (char, char) = (left[index].into(), right[index].into());
         if a == b {
             continue;
         }
@@ -419,9 +440,9 @@ pub fn natural_order(left: &str, right: &str) -> Ordering {
         let (mut a_number, mut b_number) = (0i128, 0i128);
         if a == '0' || b == '0' {
             let mut back = index;
-            while back > 0 && left[back - 1].is_ascii_digit() {
+            while back > 0 && left[back - 1].into().is_ascii_digit() {
                 back -= 1;
-                if left[back] != '0' {
+                if left[back].into() != '0' {
                     a_number = 1;
                     b_number = 1;
                     break;
@@ -441,12 +462,11 @@ pub fn natural_order(left: &str, right: &str) -> Ordering {
     left.len().cmp(&right.len())
 }
 
-fn digits_from(text: &[char], start: usize, number: &mut i128) -> usize {
+fn digits_from<C: Copy + Into<char>>(text: &[C], start: usize, number: &mut i128) -> usize {
     let mut end = start;
-    while end < text.len() && text[end].is_ascii_digit() {
-        *number = number
-            .saturating_mul(10)
-            .saturating_add(i128::from(text[end] as u8 - b'0'));
+    while end < text.len() && text[end].into().is_ascii_digit() {
+        let digit = text[end].into() as u8 - b'0';
+        *number = number.saturating_mul(10).saturating_add(i128::from(digit));
         end += 1;
     }
     end

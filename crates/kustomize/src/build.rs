@@ -42,6 +42,10 @@ pub struct Builder<'a> {
     /// Record which transformers ran over each resource (the top-level kustomization asks
     /// for `buildMetadata: [transformerAnnotations]`).
     pub track_transformations: bool,
+    /// Real paths of the directories this build has visited.
+    real_paths: crate::loader::RealPaths,
+    /// The top-level kustomization, loaded once by [`crate::build`] before the walk.
+    pub preloaded: Option<(PathBuf, Loader, Kustomization)>,
 }
 
 impl<'a> Builder<'a> {
@@ -52,6 +56,8 @@ impl<'a> Builder<'a> {
             top: None,
             clones: Vec::new(),
             track_transformations: false,
+            real_paths: crate::loader::RealPaths::default(),
+            preloaded: None,
         }
     }
 
@@ -64,7 +70,12 @@ impl<'a> Builder<'a> {
         let file = Loader::kustomization_file(dir, chain)?;
         let mut own_chain = chain.clone();
         own_chain.0.push(dir.to_owned());
-        let mut loader = Loader::new(dir.to_owned(), self.options.load_restrictor, own_chain);
+        let mut loader = Loader::new(
+            dir.to_owned(),
+            self.options.load_restrictor,
+            own_chain,
+            self.real_paths.clone(),
+        );
         let top = self.top.get_or_insert_with(|| dir.to_owned());
         loader.origin_dir = crate::loader::relative_to(dir, top);
         let name = file
@@ -124,7 +135,10 @@ impl<'a> Builder<'a> {
         into: Option<Accumulator>,
         chain: &Chain,
     ) -> Result<Accumulator, Error> {
-        let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+        let real = self
+            .real_paths
+            .directory(dir)
+            .unwrap_or_else(|_| dir.to_owned());
         if self.stack.contains(&real) {
             let path: Vec<String> = self
                 .stack
@@ -136,7 +150,12 @@ impl<'a> Builder<'a> {
                 chain: path.join(" -> "),
             });
         }
-        let (loader, kustomization) = self.load_kustomization(dir, chain)?;
+        let (loader, kustomization) = match self.preloaded.take() {
+            Some((preloaded_dir, loader, kustomization)) if preloaded_dir == dir => {
+                (loader, kustomization)
+            }
+            _ => self.load_kustomization(dir, chain)?,
+        };
         let is_component = kustomization.kind == "Component";
         if component && !is_component {
             return Err(Error::build(format!(

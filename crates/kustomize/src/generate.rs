@@ -138,8 +138,10 @@ fn pairs(loader: &Loader, args: &GeneratorArgs) -> Result<Vec<(String, Vec<u8>)>
             ),
         };
         let resolved = loader.resolve(&path);
-        let real =
-            std::fs::canonicalize(&resolved).map_err(|source| loader.io(&resolved, source))?;
+        let real = loader
+            .real_paths
+            .canonicalize(&resolved)
+            .map_err(|source| loader.io(&resolved, source))?;
         if loader.restrictions == crate::LoadRestrictions::RootOnly {
             let root = loader.real_root();
             if !real.starts_with(root) {

@@ -68,11 +68,14 @@ pub struct BuildOptions {
 pub fn build(dir: &Path, options: &BuildOptions) -> Result<Vec<Resource>, Error> {
     let dir = build::absolute(dir);
     let mut builder = build::Builder::new(options);
-    let (_, kustomization) = builder.load_kustomization(&dir, &Chain::default())?;
+    let (loader, kustomization) = builder.load_kustomization(&dir, &Chain::default())?;
     builder.track_transformations = kustomization
         .build_metadata
         .iter()
         .any(|option| option == "transformerAnnotations");
+    let sort_options = kustomization.sort_options.clone();
+    let build_metadata = kustomization.build_metadata.clone();
+    builder.preloaded = Some((dir.clone(), loader, kustomization));
     let accumulator = builder.accumulate_directory(&dir, false, None, &Chain::default())?;
     let mut resources = accumulator.resources.items;
     add_hashes(&mut resources);
@@ -82,8 +85,8 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Vec<Resource>, Error>
         &accumulator.vars,
         &accumulator.config.var_reference,
     )?;
-    sort::sort(&mut resources, kustomization.sort_options.as_ref());
-    strip_build_metadata(&mut resources, &kustomization.build_metadata);
+    sort::sort(&mut resources, sort_options.as_ref());
+    strip_build_metadata(&mut resources, &build_metadata);
     Ok(resources)
 }
 

@@ -22,6 +22,51 @@ pub struct Loader {
     pub kustomization_name: String,
     /// The root with symlinks resolved, computed on first use.
     real_root: std::sync::OnceLock<PathBuf>,
+    /// Real paths of directories, shared by every loader of one build.
+    pub real_paths: RealPaths,
+}
+
+/// A per-build cache of directories' real paths: a file's real path is its directory's
+/// (resolved once) joined with its name, unless the file itself is a symlink. This spares
+/// `canonicalize`'s `readlink` of every path component on every file read.
+#[derive(Debug, Clone, Default)]
+pub struct RealPaths(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>>);
+
+impl RealPaths {
+    /// `std::fs::canonicalize` of a directory, remembered for the rest of the build.
+    pub fn directory(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        if let Some(real) = self.lock().get(dir) {
+            return Ok(real.clone());
+        }
+        let real = std::fs::canonicalize(dir)?;
+        self.lock().insert(dir.to_owned(), real.clone());
+        Ok(real)
+    }
+
+    /// `std::fs::canonicalize` of any path (same result, same errors).
+    pub fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return std::fs::canonicalize(path);
+        };
+        if parent.as_os_str().is_empty() {
+            return std::fs::canonicalize(path);
+        }
+        let candidate = self.directory(parent)?.join(name);
+        if std::fs::symlink_metadata(&candidate)?
+            .file_type()
+            .is_symlink()
+        {
+            std::fs::canonicalize(&candidate)
+        } else {
+            Ok(candidate)
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<PathBuf, PathBuf>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// `path` relative to `base`, lexically (both absolute and clean).
@@ -65,7 +110,12 @@ pub fn is_remote(target: &str) -> bool {
 }
 
 impl Loader {
-    pub fn new(root: PathBuf, restrictions: LoadRestrictions, chain: Chain) -> Self {
+    pub fn new(
+        root: PathBuf,
+        restrictions: LoadRestrictions,
+        chain: Chain,
+        real_paths: RealPaths,
+    ) -> Self {
         Self {
             root,
             restrictions,
@@ -73,13 +123,17 @@ impl Loader {
             origin_dir: PathBuf::new(),
             kustomization_name: "kustomization.yaml".to_owned(),
             real_root: std::sync::OnceLock::new(),
+            real_paths,
         }
     }
 
     /// The root with symlinks resolved (the root itself when that fails).
     pub fn real_root(&self) -> &Path {
-        self.real_root
-            .get_or_init(|| std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone()))
+        self.real_root.get_or_init(|| {
+            self.real_paths
+                .directory(&self.root)
+                .unwrap_or_else(|_| self.root.clone())
+        })
     }
 
     pub fn resolve(&self, relative: &str) -> PathBuf {
@@ -89,7 +143,10 @@ impl Loader {
     /// Reads a file, refusing (under RootOnly) anything whose real path leaves the root.
     pub fn read(&self, relative: &str) -> Result<String, Error> {
         let path = self.resolve(relative);
-        let real = std::fs::canonicalize(&path).map_err(|source| self.io(&path, source))?;
+        let real = self
+            .real_paths
+            .canonicalize(&path)
+            .map_err(|source| self.io(&path, source))?;
         if self.restrictions == LoadRestrictions::RootOnly {
             let root = self.real_root();
             if !real.starts_with(root) {

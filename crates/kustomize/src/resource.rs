@@ -62,14 +62,11 @@ impl Resource {
     }
 
     fn text(&self, pointer: &str) -> String {
-        match self.object.pointer(pointer) {
-            Some(Value::String(text)) => text.clone(),
-            _ => String::new(),
-        }
+        self.str_at(pointer).to_owned()
     }
 
     fn str_at(&self, pointer: &str) -> &str {
-        match self.object.pointer(pointer) {
+        match crate::yaml::pointer(&self.object, pointer) {
             Some(Value::String(text)) => text,
             _ => "",
         }
@@ -163,7 +160,11 @@ impl Resource {
 
     /// Labels or annotations as string pairs.
     pub(crate) fn string_map(&self, field: &str) -> Vec<(String, String)> {
-        match self.object.pointer(&format!("/metadata/{field}")) {
+        match self
+            .object
+            .get("metadata")
+            .and_then(|metadata| metadata.get(field))
+        {
             Some(Value::Object(map)) => map
                 .iter()
                 .map(|(key, value)| {

@@ -4,15 +4,37 @@ use regex::Regex;
 
 use crate::Error;
 use crate::kustomization::Selector;
-use crate::resid::Gvk;
+use crate::resid::ResId;
 use crate::resource::Resource;
 
-fn anchored(pattern: &str) -> Result<Option<Regex>, Error> {
+/// A selector field: kustomize anchors it as a regex; text without regex syntax is
+/// compared as it is (the same answer, without compiling a regex per patch).
+enum Pattern<'a> {
+    Literal(&'a str),
+    Regex(Regex),
+}
+
+impl Pattern<'_> {
+    fn is_match(&self, text: &str) -> bool {
+        match self {
+            Pattern::Literal(literal) => *literal == text,
+            Pattern::Regex(regex) => regex.is_match(text),
+        }
+    }
+}
+
+fn anchored(pattern: &str) -> Result<Option<Pattern<'_>>, Error> {
     if pattern.is_empty() {
         return Ok(None);
     }
+    if pattern
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'/' | b':'))
+    {
+        return Ok(Some(Pattern::Literal(pattern)));
+    }
     Regex::new(&format!("^(?:{pattern})$"))
-        .map(Some)
+        .map(|regex| Some(Pattern::Regex(regex)))
         .map_err(|error| Error::build(format!("invalid selector pattern '{pattern}': {error}")))
 }
 
@@ -87,35 +109,30 @@ fn split_requirements(selector: &str) -> Vec<String> {
 pub fn select(resources: &[Resource], selector: &Selector) -> Result<Vec<usize>, Error> {
     let name = anchored(&selector.name)?;
     let namespace = anchored(&selector.namespace)?;
-    let gvk = Gvk {
-        group: selector.group.clone(),
-        version: selector.version.clone(),
-        kind: selector.kind.clone(),
-    };
     let kind = anchored(&selector.kind)?;
     let mut result = Vec::new();
     for (index, resource) in resources.iter().enumerate() {
-        let current = resource.current_id();
-        let original = resource.original_id();
+        let (api_version, resource_kind, current_name, current_namespace) = resource.id_key();
+        let original = resource.tracking.previous.first();
         if let Some(pattern) = &namespace
-            && !pattern.is_match(original.effective_namespace())
-            && !pattern.is_match(current.effective_namespace())
+            && !pattern.is_match(original.map_or(current_namespace, ResId::effective_namespace))
+            && !pattern.is_match(current_namespace)
         {
             continue;
         }
         if let Some(pattern) = &name
-            && !pattern.is_match(&original.name)
-            && !pattern.is_match(&current.name)
+            && !pattern.is_match(original.map_or(current_name, |id| id.name.as_str()))
+            && !pattern.is_match(current_name)
         {
             continue;
         }
-        let resource_gvk = resource.gvk();
-        let group_version_ok = (gvk.group.is_empty() || gvk.group == resource_gvk.group)
-            && (gvk.version.is_empty() || gvk.version == resource_gvk.version);
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let group_version_ok = (selector.group.is_empty() || selector.group == group)
+            && (selector.version.is_empty() || selector.version == version);
         if !group_version_ok
             || kind
                 .as_ref()
-                .is_some_and(|pattern| !pattern.is_match(&resource_gvk.kind))
+                .is_some_and(|pattern| !pattern.is_match(resource_kind))
         {
             continue;
         }

@@ -24,3 +24,26 @@ pub fn unreadable_character(value: &serde_json::Value) -> Option<char> {
         _ => None,
     }
 }
+
+/// `Value::pointer` without its per-token allocation: plain tokens are looked up as they
+/// are, and a pointer with `~` escapes goes to serde_json's own.
+pub fn pointer<'a>(value: &'a serde_json::Value, pointer: &str) -> Option<&'a serde_json::Value> {
+    if pointer.contains('~') {
+        return value.pointer(pointer);
+    }
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    rest.split('/')
+        .try_fold(value, |target, token| match target {
+            serde_json::Value::Object(map) => map.get(token),
+            serde_json::Value::Array(items) => {
+                if token.starts_with('+') || (token.len() > 1 && token.starts_with('0')) {
+                    return None;
+                }
+                items.get(token.parse::<usize>().ok()?)
+            }
+            _ => None,
+        })
+}
