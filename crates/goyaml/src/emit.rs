@@ -449,8 +449,8 @@ fn natural_order_of<C: Copy + Into<char>>(left: &[C], right: &[C]) -> Ordering {
                 }
             }
         }
-        let a_end = digits_from(&left, index, &mut a_number);
-        let b_end = digits_from(&right, index, &mut b_number);
+        let a_end = digits_from(left, index, &mut a_number);
+        let b_end = digits_from(right, index, &mut b_number);
         if a_number != b_number {
             return a_number.cmp(&b_number);
         }

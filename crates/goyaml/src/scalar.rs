@@ -46,8 +46,17 @@ pub fn analyze(value: &str) -> Analysis {
             block_allowed: false,
         };
     }
-    let chars: Vec<char> = value.chars().collect();
-    let mut block_indicators = value.starts_with("---") || value.starts_with("...");
+    let block_indicators = value.starts_with("---") || value.starts_with("...");
+    if value.is_ascii() {
+        analyze_chars(value.as_bytes(), block_indicators)
+    } else {
+        let chars: Vec<char> = value.chars().collect();
+        analyze_chars(&chars, block_indicators)
+    }
+}
+
+/// [`analyze`] over the characters of a non-empty value (ASCII bytes need no collecting).
+fn analyze_chars<C: Copy + Into<char>>(chars: &[C], mut block_indicators: bool) -> Analysis {
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
         (false, false, false, false);
     let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
@@ -55,7 +64,11 @@ pub fn analyze(value: &str) -> Analysis {
     let (mut line_breaks, mut special_characters) = (false, false);
     let mut preceded_by_whitespace = true;
     for (index, &character) in chars.iter().enumerate() {
-        let followed_by_whitespace = matches!(chars.get(index + 1), None | Some(' ' | '\t'));
+        let character: char = character.into();
+        let followed_by_whitespace = matches!(
+            chars.get(index + 1).map(|&next| next.into()),
+            None | Some(' ' | '\t')
+        );
         if index == 0 {
             match character {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'

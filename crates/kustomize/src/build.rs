@@ -317,12 +317,15 @@ impl<'a> Builder<'a> {
             return self.accumulate_remote(loader, entry, accumulator);
         }
         let path = loader.resolve(entry);
-        if path.is_dir() {
-            let taken = std::mem::take(accumulator);
-            *accumulator = self.accumulate_sub(loader, entry, false, taken)?;
-            return Ok(());
-        }
-        let text = loader.read(entry)?;
+        let text = match loader.real_paths.entry(&path) {
+            Ok((_, true)) => {
+                let taken = std::mem::take(accumulator);
+                *accumulator = self.accumulate_sub(loader, entry, false, taken)?;
+                return Ok(());
+            }
+            Ok((real, false)) => loader.read_real(&path, real)?,
+            Err(source) => return Err(loader.io(&path, source)),
+        };
         let origin = format!("path: {}\n", loader.origin_dir.join(entry).display());
         let mut resources = resources_from_text(loader, entry, &text)?;
         for resource in &mut resources {

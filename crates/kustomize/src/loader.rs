@@ -45,20 +45,31 @@ impl RealPaths {
 
     /// `std::fs::canonicalize` of any path (same result, same errors).
     pub fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        self.entry(path).map(|(real, _)| real)
+    }
+
+    /// The real path of `path` and whether it is a directory (symlinks followed), with one
+    /// `lstat` when the directory holding it was seen before.
+    pub fn entry(&self, path: &Path) -> std::io::Result<(PathBuf, bool)> {
+        let resolve_fully = || {
+            let real = std::fs::canonicalize(path)?;
+            let is_dir = real.is_dir();
+            Ok((real, is_dir))
+        };
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-            return std::fs::canonicalize(path);
+            return resolve_fully();
         };
         if parent.as_os_str().is_empty() {
-            return std::fs::canonicalize(path);
+            return resolve_fully();
         }
         let candidate = self.directory(parent)?.join(name);
-        if std::fs::symlink_metadata(&candidate)?
-            .file_type()
-            .is_symlink()
-        {
-            std::fs::canonicalize(&candidate)
+        let file_type = std::fs::symlink_metadata(&candidate)?.file_type();
+        if file_type.is_symlink() {
+            let real = std::fs::canonicalize(&candidate)?;
+            let is_dir = real.is_dir();
+            Ok((real, is_dir))
         } else {
-            Ok(candidate)
+            Ok((candidate, file_type.is_dir()))
         }
     }
 
@@ -147,6 +158,11 @@ impl Loader {
             .real_paths
             .canonicalize(&path)
             .map_err(|source| self.io(&path, source))?;
+        self.read_real(&path, real)
+    }
+
+    /// Reads the file at `real` (the real path of `path`), under the load restrictions.
+    pub fn read_real(&self, path: &Path, real: PathBuf) -> Result<String, Error> {
         if self.restrictions == LoadRestrictions::RootOnly {
             let root = self.real_root();
             if !real.starts_with(root) {
@@ -156,8 +172,11 @@ impl Loader {
                 });
             }
         }
-        let bytes = std::fs::read(&real).map_err(|source| self.io(&path, source))?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        let bytes = std::fs::read(&real).map_err(|source| self.io(path, source))?;
+        Ok(match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+        })
     }
 
     pub fn io(&self, path: &Path, source: std::io::Error) -> Error {

@@ -40,6 +40,19 @@ pub fn parse_documents_yaml11(text: &str) -> Result<Vec<Value>, ParseError> {
 
 fn parse_documents_with(text: &str, yaml11: bool) -> Result<Vec<Value>, ParseError> {
     check_input(text)?;
+    let resolve: &dyn Fn(&str) -> Value = if yaml11 {
+        &resolve_plain_v2
+    } else {
+        &resolve_plain_v3
+    };
+    if let Some(documents) = ferroflux_goyaml::parse_block(text, resolve) {
+        return Ok(documents);
+    }
+    parse_general(text, yaml11)
+}
+
+/// The full YAML parser (saphyr events), for what the block fast path leaves.
+fn parse_general(text: &str, yaml11: bool) -> Result<Vec<Value>, ParseError> {
     let mut documents = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Value> = HashMap::new();
@@ -109,6 +122,10 @@ fn parse_documents_with(text: &str, yaml11: bool) -> Result<Vec<Value>, ParseErr
 
 /// go-yaml refuses raw control characters and any `%YAML` version but 1.1.
 fn check_input(text: &str) -> Result<(), ParseError> {
+    let plain = |byte: &u8| matches!(byte, b'\t' | b'\n' | b'\r' | 0x20..=0x7E);
+    if text.as_bytes().iter().all(plain) && !text.contains("%YAML") {
+        return Ok(());
+    }
     for (index, line) in text.lines().enumerate() {
         if let Some(version) = line.strip_prefix("%YAML")
             && version.split_whitespace().next() != Some("1.1")
@@ -264,6 +281,181 @@ mod tests {
         assert_eq!(documents.len(), 3);
         assert_eq!(documents[0]["c"]["b"], Value::from(1));
         assert_eq!(documents[1], Value::Null);
+    }
+
+    /// The block fast path must agree with the general parser wherever it answers.
+    fn assert_fast_path_agrees(text: &str, origin: &str) -> bool {
+        let mut answered = false;
+        for yaml11 in [false, true] {
+            let resolve: &dyn Fn(&str) -> Value = if yaml11 {
+                &resolve_plain_v2
+            } else {
+                &resolve_plain_v3
+            };
+            if check_input(text).is_err() {
+                continue;
+            }
+            if let Some(fast) = ferroflux_goyaml::parse_block(text, resolve) {
+                answered = true;
+                let general = parse_general(text, yaml11);
+                assert_eq!(
+                    general.as_ref().ok(),
+                    Some(&fast),
+                    "{origin} (yaml11 {yaml11}): {text:?} gave {general:?}"
+                );
+            }
+        }
+        answered
+    }
+
+    fn yaml_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                yaml_files(&path, found);
+            } else if path
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+                || path.file_name().is_some_and(|name| name == "Kustomization")
+            {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_on_every_test_and_fixture_file() {
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in [
+            manifest.join("tests"),
+            manifest.join("../helm/tests"),
+            manifest.join("../../../shared/fixtures"),
+        ] {
+            yaml_files(&dir, &mut files);
+        }
+        assert!(files.len() > 500, "only {} YAML files found", files.len());
+        let mut answered = 0;
+        for file in &files {
+            let Ok(text) = std::fs::read_to_string(file) else {
+                continue;
+            };
+            if assert_fast_path_agrees(&text, &file.display().to_string()) {
+                answered += 1;
+            }
+        }
+        eprintln!("fast path answered {answered} of {} files", files.len());
+        // Most real files are in the subset; a drop here means the fast path lost ground.
+        assert!(
+            answered * 2 > files.len(),
+            "fast path answered {answered} of {} files",
+            files.len()
+        );
+    }
+
+    fn scalar_strategy() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            proptest::sample::select(vec![
+                "",
+                "~",
+                "null",
+                "yes",
+                "no",
+                "on",
+                "y",
+                "true",
+                "1",
+                "0x1F",
+                "1e3",
+                "1_000",
+                "012",
+                "-",
+                "- a",
+                ": x",
+                "a: b",
+                "a #b",
+                "#x",
+                "'q'",
+                "\"d\"",
+                "[]",
+                "{}",
+                "&a",
+                "*a",
+                "!t",
+                "|",
+                ">",
+                "%x",
+                "@x",
+                "2001-12-14",
+                "1:20",
+                ".5",
+                "-.inf",
+                "a\nb",
+                "a\n",
+                " lead",
+                "trail ",
+                "x'y",
+                "é",
+                "---",
+                "...",
+                "<<",
+                "?",
+                "a:",
+            ])
+            .prop_map(|text| Value::String(text.to_owned())),
+            "[a-z :#'\"\\-]{0,8}".prop_map(Value::String),
+            any::<i32>().prop_map(Value::from),
+            any::<bool>().prop_map(Value::Bool),
+            Just(Value::Null),
+        ]
+    }
+
+    fn value_strategy() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        scalar_strategy().prop_recursive(4, 48, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec(
+                    ("[a-z][a-z0-9./-]{0,6}|yes|1|a b|a#b|\"k\"", inner),
+                    0..5
+                )
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Printed values, and the same text with one character changed, read the same
+        /// way on both paths.
+        #[test]
+        fn fast_path_agrees_on_printed_and_mutated_values(
+            value in value_strategy(),
+            second in value_strategy(),
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            replacement in proptest::sample::select(vec![
+                "", " ", "  ", "-", "- ", ":", ": ", "#", " #", "'", "\"", "|", "|-", "\n",
+                "\n  ", "\n- ", "---\n", "[]", "{}", "&", "*", "x",
+            ]),
+        ) {
+            let text = format!("{}---\n{}", ferroflux_goyaml::to_yaml(&value), ferroflux_goyaml::to_yaml(&second));
+            assert_fast_path_agrees(&text, "printed");
+            let mut boundaries: Vec<usize> = text.char_indices().map(|(index, _)| index).collect();
+            boundaries.push(text.len());
+            let start = boundaries[at.index(boundaries.len())];
+            let end = boundaries
+                .iter()
+                .copied()
+                .find(|&index| index > start)
+                .unwrap_or(start);
+            let mutated = format!("{}{replacement}{}", &text[..start], &text[end..]);
+            assert_fast_path_agrees(&mutated, "mutated");
+        }
     }
 
     #[test]
