@@ -3,14 +3,16 @@
 #   ferroflux kustomize build  vs  kubectl kustomize   (fixtures + a generated 4000-object overlay)
 #   ferroflux helm template    vs  helm template       (podinfo, an umbrella chart with 10
 #                                                       podinfo subcharts, a generated 2000-object chart)
-# Prints mean wall time over N runs, the ratio, and peak RSS (from /usr/bin/time -v); then the
+# Prints mean wall time over N runs, the ratio, and peak RSS (from one more run under
+# /usr/bin/time -v); then the
 # in-process kustomize build time (median of N builds in one process, no start-up) of the
 # engine (example `kbench`) and of the kustomize library (hack/build-kustomize-inproc.sh).
-# Usage: hack/bench-engines.sh [RUNS]
+# Usage: hack/bench-engines.sh [RUNS]   (FERROFLUX_BENCH_ONLY=kustomize|helm runs one engine's rows)
 #   (needs release builds: cargo build --release -p ferroflux-cli
 #                          cargo build --release -p ferroflux-kustomize --example kbench)
 set -euo pipefail
 RUNS=${1:-5}
+ONLY=${FERROFLUX_BENCH_ONLY:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 FERROFLUX=$TARGET/release/ferroflux
@@ -105,18 +107,19 @@ gen_umbrella() {
   for i in $(seq 1 10); do printf 'podinfo-%d:\n  replicaCount: %d\n' "$i" "$i"; done > "$dir/values.yaml"
 }
 
-# measure NAME CMD... -> "mean_seconds peak_kib"
+# measure CMD... -> "mean_seconds peak_kib": wall time of RUNS runs timed with bash's
+# $EPOCHREALTIME (no helper process inside the timed span, so small times are not inflated
+# by the harness), then one more run under /usr/bin/time -v for the peak RSS.
 measure() {
-  local total=0 peak=0
+  local total=0 peak start end
   for _ in $(seq 1 "$RUNS"); do
-    local start end rss
-    start=$(date +%s.%N)
-    /usr/bin/time -v -o "$WORK/time.txt" "$@" > "$WORK/out.yaml" 2>/dev/null || { echo "FAILED: $*" >&2; return 1; }
-    end=$(date +%s.%N)
+    start=$EPOCHREALTIME
+    "$@" > "$WORK/out.yaml" 2>/dev/null || { echo "FAILED: $*" >&2; return 1; }
+    end=$EPOCHREALTIME
     total=$(echo "$total + $end - $start" | bc -l)
-    rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$WORK/time.txt")
-    [ "$rss" -gt "$peak" ] && peak=$rss
   done
+  /usr/bin/time -v -o "$WORK/time.txt" "$@" > /dev/null 2>&1
+  peak=$(awk -F': ' '/Maximum resident/ {print $2}' "$WORK/time.txt")
   echo "$(echo "$total / $RUNS" | bc -l) $peak"
 }
 
@@ -137,10 +140,14 @@ row() { # name ours_cmd... -- ref_cmd...
 gen_overlay "$WORK/big"; gen_chart "$WORK/chart"; gen_umbrella "$WORK/umbrella"
 echo "| case | ferroflux | reference | speed-up | ferroflux peak RSS | reference peak RSS | output |"
 echo "|---|---|---|---|---|---|---|"
+if [ "$ONLY" != helm ]; then
 row "kustomize: podinfo-kustomize" "$FERROFLUX" kustomize build "$ROOT/../shared/fixtures/podinfo-kustomize" -- kubectl kustomize "$ROOT/../shared/fixtures/podinfo-kustomize"
 row "kustomize: flux2 example apps/staging" "$FERROFLUX" kustomize build "$ROOT/../shared/fixtures/flux2-kustomize-helm-example/apps/staging" -- kubectl kustomize "$ROOT/../shared/fixtures/flux2-kustomize-helm-example/apps/staging"
 row "kustomize: generated 4000 objects + patches, generator, prefix" "$FERROFLUX" kustomize build "$WORK/big/overlay" -- kubectl kustomize "$WORK/big/overlay"
-if [ -x "$HELM" ]; then
+fi
+if [ "$ONLY" = kustomize ]; then
+  :
+elif [ -x "$HELM" ]; then
   row "helm: podinfo (--kube-version 1.34)" "$FERROFLUX" helm template podinfo "$ROOT/../shared/fixtures/charts/podinfo" --kube-version 1.34.0 --show-only templates/deployment.yaml -- "$HELM" template podinfo "$ROOT/../shared/fixtures/charts/podinfo" --kube-version 1.34.0 --show-only templates/deployment.yaml
   row "helm: umbrella, 10 podinfo subcharts" "$FERROFLUX" helm template umbrella "$WORK/umbrella" --kube-version 1.34.0 -- "$HELM" template umbrella "$WORK/umbrella" --kube-version 1.34.0
   row "helm: generated chart, 2000 objects" "$FERROFLUX" helm template many "$WORK/chart" -- "$HELM" template many "$WORK/chart"
@@ -158,7 +165,9 @@ inproc_row() { # name dir [reference runs]
   cmp -s "$WORK/ours.yaml" "$WORK/ref.yaml" || same="DIFFERS"
   printf '| %s | %.4f s | %.4f s | %.1fx | %s |\n' "$name" "$ours" "$ref" "$(echo "$ref / $ours" | bc -l)" "$same"
 }
-if [ -x "$KBENCH" ] && [ -x "$INPROC" ]; then
+if [ "$ONLY" = helm ]; then
+  :
+elif [ -x "$KBENCH" ] && [ -x "$INPROC" ]; then
   echo
   echo "| in-process kustomize build | ferroflux | kustomize library | speed-up | output |"
   echo "|---|---|---|---|---|"

@@ -1,6 +1,6 @@
 //! A fast reader for the block-style YAML that Kubernetes manifests, kustomizations and
-//! values files are written in: block mappings and sequences (indentless too), plain,
-//! single- and double-quoted one-line scalars, `|`/`|-` literals, empty `[]`/`{}` and
+//! values files are written in: block mappings (plain or quoted one-line keys) and
+//! sequences (indentless too), plain, single- and double-quoted one-line scalars, `|`/`|-` literals, empty `[]`/`{}` and
 //! comments, in one or more `---`-separated documents.
 //!
 //! [`parse_block`] returns `None` for anything else (flow collections, anchors, aliases,
@@ -14,10 +14,13 @@ use serde_json::{Map, Value};
 /// Nesting beyond this goes to the general parser.
 const MAX_DEPTH: usize = 128;
 
+/// How a caller resolves plain scalars (YAML 1.1 or 1.2 rules, as its general parser
+/// does); `None` leaves the text to the general parser (a value it would refuse).
+pub type Resolve<'r> = &'r dyn Fn(&str) -> Option<Value>;
+
 /// The documents of `text`, or `None` when it uses anything outside the supported subset.
-/// `resolve` turns a plain scalar into its value (YAML 1.1 or 1.2 rules, as the caller's
-/// general parser does); keys must resolve to strings.
-pub fn parse_block(text: &str, resolve: &dyn Fn(&str) -> Value) -> Option<Vec<Value>> {
+/// Keys must resolve to strings.
+pub fn parse_block(text: &str, resolve: Resolve<'_>) -> Option<Vec<Value>> {
     // Tabs, carriage returns, control characters, and byte-order marks (U+FEFF starts with
     // 0xEF; so do a few other characters, which only cost the fast path).
     if text
@@ -31,6 +34,15 @@ pub fn parse_block(text: &str, resolve: &dyn Fn(&str) -> Value) -> Option<Vec<Va
             .chars()
             .any(|character| matches!(character, '\u{80}'..='\u{9F}' | '\u{2028}' | '\u{2029}'))
     {
+        return None;
+    }
+    if text
+        .rsplit('\n')
+        .next()
+        .is_some_and(|last| !last.is_empty() && last.trim_start_matches(' ').is_empty())
+    {
+        // Spaces after the last line break: the general parser's call (it reads them as
+        // one more line of a literal that runs to the end).
         return None;
     }
     let mut lines: Vec<Line> = text.split('\n').map(Line::new).collect();
@@ -64,7 +76,7 @@ pub fn parse_block(text: &str, resolve: &dyn Fn(&str) -> Value) -> Option<Vec<Va
 fn push_document(
     lines: &mut [Line<'_>],
     first: bool,
-    resolve: &dyn Fn(&str) -> Value,
+    resolve: Resolve<'_>,
     documents: &mut Vec<Value>,
 ) -> Option<()> {
     let mut reader = Reader {
@@ -118,7 +130,7 @@ struct Reader<'a, 'l, 'r> {
     /// start at `key`.
     lines: &'l mut [Line<'a>],
     next: usize,
-    resolve: &'r dyn Fn(&str) -> Value,
+    resolve: Resolve<'r>,
     depth: usize,
 }
 
@@ -167,12 +179,16 @@ impl<'a> Reader<'a, '_, '_> {
                 return None;
             }
             let (key, rest) = split_key(text)?;
-            if key == "<<" || map.contains_key(key) {
+            let key = match key {
+                Key::Plain(plain) => match (self.resolve)(plain) {
+                    Some(Value::String(key)) => key,
+                    _ => return None,
+                },
+                Key::Quoted(key) => key,
+            };
+            if key.len() > 1024 || key == "<<" || map.contains_key(&key) {
                 return None;
             }
-            let Value::String(key) = (self.resolve)(key) else {
-                return None;
-            };
             self.next += 1;
             let value = if rest.is_empty() || rest.starts_with('#') {
                 match self.peek() {
@@ -252,18 +268,18 @@ impl<'a> Reader<'a, '_, '_> {
                 trailing_comment_only(after)?;
                 Value::String(content)
             }
-            b'[' | b'{' => {
-                let value = match text.get(..2)? {
-                    "[]" => Value::Array(Vec::new()),
-                    "{}" => Value::Object(Map::new()),
-                    _ => return None,
-                };
-                trailing_comment_only(&text[2..])?;
-                value
+            b'[' => {
+                let (items, after) = self.flow_sequence(text)?;
+                trailing_comment_only(after)?;
+                items
+            }
+            b'{' => {
+                trailing_comment_only(text.strip_prefix("{}")?)?;
+                Value::Object(Map::new())
             }
             _ => {
                 let plain = plain_scalar(text)?;
-                (self.resolve)(plain)
+                (self.resolve)(plain)?
             }
         };
         // A more indented line after a one-line scalar would continue it.
@@ -271,6 +287,52 @@ impl<'a> Reader<'a, '_, '_> {
             return None;
         }
         Some(value)
+    }
+
+    /// A one-line flow sequence of scalars, `[a, 'b', "c"]`, and the text after it.
+    fn flow_sequence<'t>(&self, text: &'t str) -> Option<(Value, &'t str)> {
+        let mut items = Vec::new();
+        let mut rest = text[1..].trim_start_matches(' ');
+        if let Some(after) = rest.strip_prefix(']') {
+            return Some((Value::Array(items), after));
+        }
+        loop {
+            let (item, after) = match rest.as_bytes().first()? {
+                b'"' => {
+                    let end = rest[1..].find('"')? + 1;
+                    let content = &rest[1..end];
+                    if content.contains('\\') {
+                        return None;
+                    }
+                    (Value::String(content.to_owned()), &rest[end + 1..])
+                }
+                b'\'' => {
+                    let (content, after) = single_quoted(rest)?;
+                    (Value::String(content), after)
+                }
+                _ => {
+                    let end = rest.find([',', ']'])?;
+                    let plain = rest[..end].trim_end_matches(' ');
+                    if plain.is_empty()
+                        || starts_with_indicator(plain)
+                        || plain.contains([':', '#', '[', '{', '}'])
+                    {
+                        return None;
+                    }
+                    ((self.resolve)(plain)?, &rest[end..])
+                }
+            };
+            items.push(item);
+            let after = after.trim_start_matches(' ');
+            if let Some(after) = after.strip_prefix(']') {
+                return Some((Value::Array(items), after));
+            }
+            rest = after.strip_prefix(',')?.trim_start_matches(' ');
+            if rest.starts_with(']') {
+                // A trailing comma: left to the general parser.
+                return None;
+            }
+        }
     }
 
     /// A `|` or `|-` literal block scalar of a collection at `indent`; the header line has
@@ -323,24 +385,55 @@ impl<'a> Reader<'a, '_, '_> {
     }
 }
 
-/// Splits `key: rest` (or `key:` at the end of the line); `None` when the line is not a
-/// plain-key mapping entry of the supported kind.
-fn split_key(text: &str) -> Option<(&str, &str)> {
-    let bytes = text.as_bytes();
-    let colon = text
-        .match_indices(':')
-        .map(|(at, _)| at)
-        .find(|&at| at + 1 == bytes.len() || bytes[at + 1] == b' ')?;
-    let key = &text[..colon];
-    if key.is_empty()
-        || key.len() > 1024
-        || key.ends_with(' ')
-        || starts_with_indicator(key)
-        || key.contains(" #")
-    {
-        return None;
+/// What follows a quoted key: `:` and a space (or the end of the line), then the value.
+fn after_colon(after: &str) -> Option<&str> {
+    let rest = after.strip_prefix(':')?;
+    if rest.is_empty() || rest.starts_with(' ') {
+        Some(rest.trim_start_matches(' '))
+    } else {
+        None
     }
-    Some((key, text[colon + 1..].trim_start_matches(' ')))
+}
+
+/// A mapping key as written: plain (resolved by the caller) or quoted (always a string).
+enum Key<'a> {
+    Plain(&'a str),
+    Quoted(String),
+}
+
+/// Splits `key: rest` (or `key:` at the end of the line); `None` when the line is not a
+/// mapping entry with a one-line plain or quoted key.
+fn split_key(text: &str) -> Option<(Key<'_>, &str)> {
+    match text.as_bytes()[0] {
+        b'"' => {
+            let end = text[1..].find('"')? + 1;
+            let key = &text[1..end];
+            if key.contains('\\') {
+                return None;
+            }
+            Some((Key::Quoted(key.to_owned()), after_colon(&text[end + 1..])?))
+        }
+        b'\'' => {
+            let (key, after) = single_quoted(text)?;
+            Some((Key::Quoted(key), after_colon(after)?))
+        }
+        _ => {
+            let bytes = text.as_bytes();
+            let colon = text
+                .match_indices(':')
+                .map(|(at, _)| at)
+                .find(|&at| at + 1 == bytes.len() || bytes[at + 1] == b' ')?;
+            let key = &text[..colon];
+            if key.is_empty()
+                || key.ends_with(' ')
+                || starts_with_indicator(key)
+                || key.contains(" #")
+            {
+                return None;
+            }
+            Some((Key::Plain(key), text[colon + 1..].trim_start_matches(' ')))
+        }
+    }
 }
 
 /// Characters that cannot start a plain scalar (or start one only when not followed by a
@@ -398,7 +491,7 @@ mod tests {
     use crate::resolve_plain_v3;
 
     fn parse(text: &str) -> Option<Vec<Value>> {
-        parse_block(text, &resolve_plain_v3)
+        parse_block(text, &|plain| Some(resolve_plain_v3(plain)))
     }
 
     #[test]
@@ -415,6 +508,13 @@ mod tests {
         assert_eq!(first["data"]["list"][4]["m"], true);
         assert_eq!(documents[1]["kind"], "B");
         assert_eq!(parse("- a\n- b: 1\n").expect("sequence")[0][1]["b"], 1);
+        let quoted =
+            parse("\"helm.sh/hook\": test\n'a''b': 1\n\"yes\": \"\"\n").expect("quoted keys");
+        assert_eq!(quoted[0]["helm.sh/hook"], "test");
+        assert_eq!(quoted[0]["a'b"], 1);
+        assert_eq!(quoted[0]["yes"], "");
+        let flow = parse("a: ['x', \"y\", 1 , z]  # c\nb: []\n").expect("flow sequence");
+        assert_eq!(flow[0]["a"], serde_json::json!(["x", "y", 1, "z"]));
         let literal = parse("a: |-\n  x\n  ---\n  y\n\nb: 1\n").expect("literal");
         assert_eq!(literal[0]["a"], "x\n---\ny");
     }
@@ -423,7 +523,10 @@ mod tests {
     fn leaves_the_rest_to_the_general_parser() {
         for text in [
             "a: &x 1\n",
-            "a: [1]\n",
+            "a: [1\n",
+            "a: [1,]\n",
+            "a: [[1]]\n",
+            "a: [b: 1]\n",
             "a: b\n  c\n",
             "a: 1\na: 2\n",
             "a:\tb\n",
@@ -432,6 +535,8 @@ mod tests {
             "a: 1\n---\n",
             "a: b: c\n",
             "? a\n",
+            "\"a\":b\n",
+            "'a' : b\n",
             "a: [\n",
             "a: \u{85}\n",
             "",

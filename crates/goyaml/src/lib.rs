@@ -13,7 +13,7 @@ mod number;
 mod resolve;
 mod scalar;
 
-pub use block::parse_block;
+pub use block::{Resolve, parse_block};
 pub use emit::{natural_order, to_yaml};
 pub use number::{format_go_g, format_number};
 pub use resolve::{

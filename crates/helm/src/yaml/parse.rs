@@ -57,7 +57,24 @@ impl Want {
     }
 }
 
+/// Plain scalars for the block fast path: what [`scalar`] makes of them, or `None` for the
+/// ones that fail (the general parser then reports them).
+fn fast_scalar(text: &str) -> Option<Json> {
+    resolved_json(&resolve(text), text, 0).ok()
+}
+
 fn parse_stream(text: &str, first_only: bool, head_only: bool) -> Result<Vec<Json>, String> {
+    if let Some(mut documents) = ferroflux_goyaml::parse_block(text, &fast_scalar) {
+        if first_only {
+            documents.truncate(1);
+        }
+        return Ok(documents);
+    }
+    parse_general(text, first_only, head_only)
+}
+
+/// The full YAML parser (saphyr events), for what the block fast path leaves.
+fn parse_general(text: &str, first_only: bool, head_only: bool) -> Result<Vec<Json>, String> {
     if head_only {
         let mut reader = Reader::new(text, true);
         match reader.documents(first_only, Want::Head) {
@@ -427,7 +444,60 @@ fn float_json(f: f64) -> Json {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_document, parse_document_head};
+    use super::{fast_scalar, parse_document, parse_document_head, parse_general};
+
+    fn yaml_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                yaml_files(&path, found);
+            } else if path
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+            {
+                found.push(path);
+            }
+        }
+    }
+
+    /// The block fast path reads every test and fixture file it accepts as the general
+    /// parser does (sigs.k8s.io/yaml's rules).
+    #[test]
+    fn fast_path_agrees_with_the_general_parser() {
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in [
+            manifest.join("tests"),
+            manifest.join("../kustomize/tests"),
+            manifest.join("../../../shared/fixtures"),
+        ] {
+            yaml_files(&dir, &mut files);
+        }
+        assert!(files.len() > 500, "only {} YAML files found", files.len());
+        let mut answered = 0;
+        for file in &files {
+            let Ok(text) = std::fs::read_to_string(file) else {
+                continue;
+            };
+            if let Some(fast) = ferroflux_goyaml::parse_block(&text, &fast_scalar) {
+                answered += 1;
+                assert_eq!(
+                    parse_general(&text, false, false).as_ref(),
+                    Ok(&fast),
+                    "{}",
+                    file.display()
+                );
+            }
+        }
+        assert!(
+            answered * 2 > files.len(),
+            "answered {answered} of {}",
+            files.len()
+        );
+    }
 
     /// The head parse fails exactly when the full parse does, with the same message, and
     /// agrees on what Helm reads from a document head.

@@ -40,15 +40,18 @@ pub fn parse_documents_yaml11(text: &str) -> Result<Vec<Value>, ParseError> {
 
 fn parse_documents_with(text: &str, yaml11: bool) -> Result<Vec<Value>, ParseError> {
     check_input(text)?;
-    let resolve: &dyn Fn(&str) -> Value = if yaml11 {
-        &resolve_plain_v2
-    } else {
-        &resolve_plain_v3
-    };
-    if let Some(documents) = ferroflux_goyaml::parse_block(text, resolve) {
+    if let Some(documents) = ferroflux_goyaml::parse_block(text, fast_resolver(yaml11)) {
         return Ok(documents);
     }
     parse_general(text, yaml11)
+}
+
+fn fast_resolver(yaml11: bool) -> ferroflux_goyaml::Resolve<'static> {
+    if yaml11 {
+        &|plain| Some(resolve_plain_v2(plain))
+    } else {
+        &|plain| Some(resolve_plain_v3(plain))
+    }
 }
 
 /// The full YAML parser (saphyr events), for what the block fast path leaves.
@@ -287,15 +290,10 @@ mod tests {
     fn assert_fast_path_agrees(text: &str, origin: &str) -> bool {
         let mut answered = false;
         for yaml11 in [false, true] {
-            let resolve: &dyn Fn(&str) -> Value = if yaml11 {
-                &resolve_plain_v2
-            } else {
-                &resolve_plain_v3
-            };
             if check_input(text).is_err() {
                 continue;
             }
-            if let Some(fast) = ferroflux_goyaml::parse_block(text, resolve) {
+            if let Some(fast) = ferroflux_goyaml::parse_block(text, fast_resolver(yaml11)) {
                 answered = true;
                 let general = parse_general(text, yaml11);
                 assert_eq!(
