@@ -3,8 +3,8 @@
 #   ferroflux kustomize build  vs  kubectl kustomize   (fixtures + a generated 4000-object overlay)
 #   ferroflux helm template    vs  helm template       (podinfo, an umbrella chart with 10
 #                                                       podinfo subcharts, a generated 2000-object chart)
-# Prints mean wall time over N runs, the ratio, and peak RSS (from one more run under
-# /usr/bin/time -v); then the
+# Prints the median wall time of N runs per tool (runs alternate between the tools), the ratio,
+# and peak RSS (from one more run under /usr/bin/time -v); then the
 # in-process kustomize build time (median of N builds in one process, no start-up) of the
 # engine (example `kbench`) and of the kustomize library (hack/build-kustomize-inproc.sh).
 # Usage: hack/bench-engines.sh [RUNS]   (FERROFLUX_BENCH_ONLY=kustomize|helm runs one engine's rows)
@@ -107,29 +107,35 @@ gen_umbrella() {
   for i in $(seq 1 10); do printf 'podinfo-%d:\n  replicaCount: %d\n' "$i" "$i"; done > "$dir/values.yaml"
 }
 
-# measure CMD... -> "mean_seconds peak_kib": wall time of RUNS runs timed with bash's
-# $EPOCHREALTIME (no helper process inside the timed span, so small times are not inflated
-# by the harness), then one more run under /usr/bin/time -v for the peak RSS.
-measure() {
-  local total=0 peak start end
-  for _ in $(seq 1 "$RUNS"); do
-    start=$EPOCHREALTIME
-    "$@" > "$WORK/out.yaml" 2>/dev/null || { echo "FAILED: $*" >&2; return 1; }
-    end=$EPOCHREALTIME
-    total=$(echo "$total + $end - $start" | bc -l)
-  done
+# time_once OUT CMD... -> seconds of one run (bash's $EPOCHREALTIME: no helper process inside
+# the timed span, so small times are not inflated by the harness); output to OUT.
+time_once() {
+  local out=$1 start end; shift
+  start=$EPOCHREALTIME
+  "$@" > "$out" 2>/dev/null || { echo "FAILED: $*" >&2; return 1; }
+  end=$EPOCHREALTIME
+  echo "$end - $start" | bc -l
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+peak_kib() { # CMD... -> peak RSS of one more run under /usr/bin/time -v
   /usr/bin/time -v -o "$WORK/time.txt" "$@" > /dev/null 2>&1
-  peak=$(awk -F': ' '/Maximum resident/ {print $2}' "$WORK/time.txt")
-  echo "$(echo "$total / $RUNS" | bc -l) $peak"
+  awk -F': ' '/Maximum resident/ {print $2}' "$WORK/time.txt"
 }
 
 row() { # name ours_cmd... -- ref_cmd...
   local name=$1; shift
-  local ours=() ref=()
+  local ours=() ref=() t1 t2 m1 m2
   while [ "$1" != "--" ]; do ours+=("$1"); shift; done; shift; ref=("$@")
-  read -r t1 m1 < <(measure "${ours[@]}")
-  cp "$WORK/out.yaml" "$WORK/ours.yaml"
-  read -r t2 m2 < <(measure "${ref[@]}")
+  : > "$WORK/t1"; : > "$WORK/t2"
+  # Runs alternate between the two tools, so that a slow spell of the machine hits both.
+  for _ in $(seq 1 "$RUNS"); do
+    time_once "$WORK/ours.yaml" "${ours[@]}" >> "$WORK/t1"
+    time_once "$WORK/out.yaml" "${ref[@]}" >> "$WORK/t2"
+  done
+  t1=$(median < "$WORK/t1"); t2=$(median < "$WORK/t2")
+  m1=$(peak_kib "${ours[@]}"); m2=$(peak_kib "${ref[@]}")
   # Helm test hooks of podinfo end in randAlphaNum: compare without those five characters.
   local same="identical"
   cmp -s <(sed -E 's/-test-[a-z0-9]{5}$/-test-?????/' "$WORK/ours.yaml") \
@@ -155,11 +161,12 @@ else
   echo "(helm reference not built: run hack/build-helm.sh)" >&2
 fi
 
-# In-process kustomize build time: median of RUNS builds in one process, each side (the
-# reference builds the 4000-object overlay once: it takes minutes).
-inproc_row() { # name dir [reference runs]
-  local name=$1 dir=$2 ref_runs=${3:-$RUNS} ours ref same="identical"
-  "$KBENCH" "$dir" "$RUNS" > "$WORK/ours.yaml" 2> "$WORK/ours.t"
+# In-process kustomize build time: median of many builds in one process, each side (200 for
+# the small fixtures; 10 of ours and 1 of the reference for the 4000-object overlay, which
+# takes the reference minutes).
+inproc_row() { # name dir runs [reference runs]
+  local name=$1 dir=$2 runs=$3 ref_runs=${4:-$3} ours ref same="identical"
+  "$KBENCH" "$dir" "$runs" > "$WORK/ours.yaml" 2> "$WORK/ours.t"
   "$INPROC" "$dir" "$ref_runs" > "$WORK/ref.yaml" 2> "$WORK/ref.t"
   read -r ours _ < "$WORK/ours.t"; read -r ref _ < "$WORK/ref.t"
   cmp -s "$WORK/ours.yaml" "$WORK/ref.yaml" || same="DIFFERS"
@@ -171,9 +178,9 @@ elif [ -x "$KBENCH" ] && [ -x "$INPROC" ]; then
   echo
   echo "| in-process kustomize build | ferroflux | kustomize library | speed-up | output |"
   echo "|---|---|---|---|---|"
-  inproc_row "podinfo-kustomize" "$ROOT/../shared/fixtures/podinfo-kustomize"
-  inproc_row "flux2 example apps/staging" "$ROOT/../shared/fixtures/flux2-kustomize-helm-example/apps/staging"
-  inproc_row "generated 4000 objects + patches, generator, prefix" "$WORK/big/overlay" 1
+  inproc_row "podinfo-kustomize" "$ROOT/../shared/fixtures/podinfo-kustomize" 200
+  inproc_row "flux2 example apps/staging" "$ROOT/../shared/fixtures/flux2-kustomize-helm-example/apps/staging" 200
+  inproc_row "generated 4000 objects + patches, generator, prefix" "$WORK/big/overlay" 10 1
 else
   echo "(in-process rows need $KBENCH and hack/build-kustomize-inproc.sh)" >&2
 fi

@@ -18,6 +18,11 @@ use clap::Parser;
 
 use crate::args::{Cli, Command, GetCommand, HelmCommand, KustomizeCommand};
 
+/// The renderers allocate many small values; mimalloc serves them faster than glibc's
+/// allocator (about a tenth of `helm template`'s time on podinfo-sized charts).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
