@@ -21,6 +21,7 @@ pub mod helm_repo;
 pub mod registry;
 pub mod s3;
 pub mod tools;
+pub mod yaml_corpus;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

@@ -446,36 +446,11 @@ fn float_json(f: f64) -> Json {
 mod tests {
     use super::{fast_scalar, parse_document, parse_document_head, parse_general};
 
-    fn yaml_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                yaml_files(&path, found);
-            } else if path
-                .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml")
-            {
-                found.push(path);
-            }
-        }
-    }
-
     /// The block fast path reads every test and fixture file it accepts as the general
     /// parser does (sigs.k8s.io/yaml's rules).
     #[test]
     fn fast_path_agrees_with_the_general_parser() {
-        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in [
-            manifest.join("tests"),
-            manifest.join("../kustomize/tests"),
-            manifest.join("../../../shared/fixtures"),
-        ] {
-            yaml_files(&dir, &mut files);
-        }
+        let files = ferroflux_testkit::yaml_corpus::files();
         assert!(files.len() > 500, "only {} YAML files found", files.len());
         let mut answered = 0;
         for file in &files {

@@ -306,35 +306,9 @@ mod tests {
         answered
     }
 
-    fn yaml_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                yaml_files(&path, found);
-            } else if path
-                .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml")
-                || path.file_name().is_some_and(|name| name == "Kustomization")
-            {
-                found.push(path);
-            }
-        }
-    }
-
     #[test]
     fn fast_path_agrees_on_every_test_and_fixture_file() {
-        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in [
-            manifest.join("tests"),
-            manifest.join("../helm/tests"),
-            manifest.join("../../../shared/fixtures"),
-        ] {
-            yaml_files(&dir, &mut files);
-        }
+        let files = ferroflux_testkit::yaml_corpus::files();
         assert!(files.len() > 500, "only {} YAML files found", files.len());
         let mut answered = 0;
         for file in &files {

@@ -60,21 +60,28 @@ impl ResourceManager {
     ) -> Result<(), WaitError> {
         let deadline = Instant::now() + options.timeout;
         let mut delay = FIRST_POLL.min(options.interval);
+        // Objects seen `Current` are not polled again: a waited-for set mostly holds objects
+        // that are ready at once (Services, ConfigMaps, RBAC) beside the few that take time.
+        let mut remaining: Vec<InventoryEntry> = entries.to_vec();
         loop {
             // Owned entries and a plain filter afterwards keep this future `Send` for any
             // caller (borrowing closures here trip the compiler's higher-ranked checks).
-            let checked: Vec<(ObjectId, HealthResult)> = stream::iter(entries.iter().cloned())
-                .map(|entry| async move {
-                    let health = self.health(&entry, custom).await;
-                    (entry.id, health)
-                })
-                .buffered(self.concurrency)
-                .collect()
-                .await;
-            let pending: Vec<(ObjectId, HealthResult)> = checked
-                .into_iter()
-                .filter(|(_, health)| health.status != Status::Current)
-                .collect();
+            let checked: Vec<(InventoryEntry, HealthResult)> =
+                stream::iter(remaining.iter().cloned())
+                    .map(|entry| async move {
+                        let health = self.health(&entry, custom).await;
+                        (entry, health)
+                    })
+                    .buffered(self.concurrency)
+                    .collect()
+                    .await;
+            let (entries_left, pending): (Vec<InventoryEntry>, Vec<(ObjectId, HealthResult)>) =
+                checked
+                    .into_iter()
+                    .filter(|(_, health)| health.status != Status::Current)
+                    .map(|(entry, health)| (entry.clone(), (entry.id, health)))
+                    .unzip();
+            remaining = entries_left;
             if pending.is_empty() {
                 return Ok(());
             }
