@@ -137,22 +137,7 @@ fn pairs(loader: &Loader, args: &GeneratorArgs) -> Result<Vec<(String, Vec<u8>)>
                 file.clone(),
             ),
         };
-        let resolved = loader.resolve(&path);
-        let real = loader
-            .real_paths
-            .canonicalize(&resolved)
-            .map_err(|source| loader.io(&resolved, source))?;
-        if loader.restrictions == crate::LoadRestrictions::RootOnly {
-            let root = loader.real_root();
-            if !real.starts_with(root) {
-                return Err(Error::OutsideRoot {
-                    path: real,
-                    root: root.to_owned(),
-                });
-            }
-        }
-        let bytes = std::fs::read(&real).map_err(|source| loader.io(&resolved, source))?;
-        result.push((key, bytes));
+        result.push((key, loader.read_bytes(&path)?));
     }
     let mut seen = std::collections::HashSet::new();
     for (key, _) in &result {

@@ -51,23 +51,21 @@ impl RealPaths {
     /// The real path of `path` and whether it is a directory (symlinks followed), with one
     /// `lstat` when the directory holding it was seen before.
     pub fn entry(&self, path: &Path) -> std::io::Result<(PathBuf, bool)> {
-        let resolve_fully = || {
+        let resolve_fully = |path: &Path| {
             let real = std::fs::canonicalize(path)?;
             let is_dir = real.is_dir();
             Ok((real, is_dir))
         };
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-            return resolve_fully();
+            return resolve_fully(path);
         };
         if parent.as_os_str().is_empty() {
-            return resolve_fully();
+            return resolve_fully(path);
         }
         let candidate = self.directory(parent)?.join(name);
         let file_type = std::fs::symlink_metadata(&candidate)?.file_type();
         if file_type.is_symlink() {
-            let real = std::fs::canonicalize(&candidate)?;
-            let is_dir = real.is_dir();
-            Ok((real, is_dir))
+            resolve_fully(&candidate)
         } else {
             Ok((candidate, file_type.is_dir()))
         }
@@ -116,6 +114,14 @@ pub fn clean(path: &Path) -> PathBuf {
     result
 }
 
+/// File contents as text, invalid UTF-8 replaced (kustomize reads files as Go strings).
+fn text_of(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+    }
+}
+
 pub fn is_remote(target: &str) -> bool {
     target.contains("://") || target.starts_with("git@") || target.starts_with("github.com/")
 }
@@ -153,16 +159,25 @@ impl Loader {
 
     /// Reads a file, refusing (under RootOnly) anything whose real path leaves the root.
     pub fn read(&self, relative: &str) -> Result<String, Error> {
+        Ok(text_of(self.read_bytes(relative)?))
+    }
+
+    /// [`read`](Self::read) without the text conversion (generator files keep their bytes).
+    pub fn read_bytes(&self, relative: &str) -> Result<Vec<u8>, Error> {
         let path = self.resolve(relative);
         let real = self
             .real_paths
             .canonicalize(&path)
             .map_err(|source| self.io(&path, source))?;
-        self.read_real(&path, real)
+        self.read_real_bytes(&path, real)
     }
 
     /// Reads the file at `real` (the real path of `path`), under the load restrictions.
     pub fn read_real(&self, path: &Path, real: PathBuf) -> Result<String, Error> {
+        Ok(text_of(self.read_real_bytes(path, real)?))
+    }
+
+    fn read_real_bytes(&self, path: &Path, real: PathBuf) -> Result<Vec<u8>, Error> {
         if self.restrictions == LoadRestrictions::RootOnly {
             let root = self.real_root();
             if !real.starts_with(root) {
@@ -172,11 +187,7 @@ impl Loader {
                 });
             }
         }
-        let bytes = std::fs::read(&real).map_err(|source| self.io(path, source))?;
-        Ok(match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
-        })
+        std::fs::read(&real).map_err(|source| self.io(path, source))
     }
 
     pub fn io(&self, path: &Path, source: std::io::Error) -> Error {
