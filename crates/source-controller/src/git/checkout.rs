@@ -205,7 +205,7 @@ pub fn select(
 
 /// Flux's wording for a reference the remote does not have or no tag matching the range:
 /// `failed to checkout and determine revision: [unable to clone '<url>': ]<why>`.
-fn checkout_error(remote: &Remote, error: SourceError) -> SourceError {
+pub(super) fn checkout_error(remote: &Remote, error: SourceError) -> SourceError {
     match error {
         SourceError::Fetch(message) if message.starts_with("couldn't find remote ref") => {
             SourceError::Fetch(format!(
@@ -344,6 +344,147 @@ pub fn checkout(
     })
 }
 
+/// Checks out the commit of a pack fetched by [`super::smart_http::fetch`] into `dir`: the
+/// tree is walked first (commit and trees read on their own), then every wanted blob is
+/// written in one pass over the pack's delta trees.
+pub fn checkout_pack(
+    remote: &Remote,
+    fetched: &super::smart_http::Fetched,
+    dir: &Path,
+    options: &CheckoutOptions,
+) -> Result<CheckedOut, SourceError> {
+    use super::object;
+    use super::pack::{Kind, Pack};
+
+    let corrupt = |message: String| {
+        SourceError::Fetch(format!(
+            "failed to checkout and determine revision: unable to clone {}: {message}",
+            remote.describe()
+        ))
+    };
+    let pack = Pack::index(&fetched.pack).map_err(|e| corrupt(e.to_string()))?;
+    let read = |oid: &super::pack::Oid, kind: Kind| -> Result<Vec<u8>, SourceError> {
+        let entry = pack
+            .find(oid)
+            .filter(|entry| pack.kind(*entry) == Some(kind))
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "the fetched pack has no {kind:?} {}",
+                    super::pack::hex(oid)
+                ))
+            })?;
+        pack.read(entry).map_err(|e| corrupt(e.to_string()))
+    };
+    let resolved = fetched.resolved.clone();
+    let tag = match resolved
+        .refname
+        .as_deref()
+        .and_then(|r| r.strip_prefix("refs/tags/"))
+    {
+        Some(name) => {
+            let signed = match pack.find(&fetched.target).map(|e| (e, pack.kind(e))) {
+                Some((entry, Some(Kind::Tag))) => {
+                    super::verify::split_tag(&pack.read(entry).map_err(|e| corrupt(e.to_string()))?)
+                }
+                _ => super::verify::Signed {
+                    signature: String::new(),
+                    payload: Vec::new(),
+                },
+            };
+            Some(super::verify::TagObject {
+                name: name.to_owned(),
+                oid: super::pack::hex(&fetched.target),
+                signed,
+            })
+        }
+        None => None,
+    };
+    let commit_oid = super::pack::parse_oid(&resolved.commit)
+        .ok_or_else(|| corrupt(format!("invalid commit '{}'", resolved.commit)))?;
+    let commit = read(&commit_oid, Kind::Commit)?;
+    let tree = object::commit_tree(&commit)
+        .ok_or_else(|| corrupt(format!("commit {} has no tree", resolved.commit)))?;
+    let subject = short_message(&String::from_utf8_lossy(object::commit_message(&commit)));
+    let commit_signature = object::split_commit(&commit);
+
+    // Which pack entries go to which paths.
+    let sparse = Sparse::new(&options.sparse);
+    let checkout_failed = |message: String| {
+        SourceError::Fetch(format!(
+            "failed to checkout and determine revision: unable to check out commit of {}: {message}",
+            remote.describe()
+        ))
+    };
+    let mut files: std::collections::HashMap<usize, Vec<(std::path::PathBuf, u32)>> =
+        std::collections::HashMap::new();
+    let mut trees = vec![(tree, String::new())];
+    let io = |e: std::io::Error| checkout_failed(e.to_string());
+    std::fs::create_dir_all(dir).map_err(io)?;
+    while let Some((tree, root)) = trees.pop() {
+        let items = object::tree_items(&read(&tree, Kind::Tree)?).map_err(corrupt)?;
+        for item in items {
+            let name = String::from_utf8_lossy(&item.name);
+            if let Some(why) = invalid_name(&root, &name) {
+                return Err(checkout_failed(why));
+            }
+            let path = format!("{root}{name}");
+            match item.mode {
+                object::MODE_TREE => trees.push((item.oid, format!("{path}/"))),
+                object::MODE_GITLINK => {
+                    if sparse.contains(&path) {
+                        std::fs::create_dir_all(dir.join(&path)).map_err(io)?;
+                    }
+                }
+                mode => {
+                    if !sparse.contains(&path) {
+                        continue;
+                    }
+                    let entry = pack
+                        .find(&item.oid)
+                        .filter(|entry| pack.kind(*entry) == Some(Kind::Blob))
+                        .ok_or_else(|| {
+                            corrupt(format!(
+                                "the fetched pack has no blob {} for '{path}'",
+                                super::pack::hex(&item.oid)
+                            ))
+                        })?;
+                    files
+                        .entry(entry)
+                        .or_default()
+                        .push((dir.join(&path), mode));
+                }
+            }
+        }
+    }
+    let mut failure = None;
+    let written = pack.for_each(
+        &|entry| files.contains_key(&entry),
+        &mut |entry, content| {
+            for (target, mode) in &files[&entry] {
+                let written = target
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| write_entry(target, content, i32::try_from(*mode).unwrap_or(0)));
+                if let Err(error) = written {
+                    failure = Some(error);
+                    return Err(super::pack::PackError::Corrupt("write failed".to_owned()));
+                }
+            }
+            Ok(())
+        },
+    );
+    written.map_err(|e| match failure.take() {
+        Some(error) => io(error),
+        None => corrupt(e.to_string()),
+    })?;
+    Ok(CheckedOut {
+        resolved,
+        subject,
+        commit_signature,
+        tag,
+    })
+}
+
 /// Blob bytes read through one opened repository before it is reopened. libgit2 maps its
 /// packfiles in windows of 1 GiB and keeps every page it touched resident until the pack is
 /// closed, which only happens when the last handle on the repository goes; reopening it
@@ -360,21 +501,12 @@ const MODE_SYMLINK: i32 = 0o120_000;
 /// empty directories, as libgit2's checkout leaves them. No attribute filters are applied
 /// (go-git, which Flux uses, applies none either).
 fn write_work_tree(dir: &Path, tree: git2::Oid, sparse: &[String]) -> Result<(), git2::Error> {
-    let sparse: Vec<&str> = sparse
-        .iter()
-        .map(|path| path.trim_start_matches("./").trim_end_matches('/'))
-        .filter(|path| !path.is_empty() && *path != ".")
-        .collect();
+    let sparse = Sparse::new(sparse);
     let entries = tree_entries(&Repository::open(dir)?, tree)?;
     let mut repository = Repository::open(dir)?;
     let mut read_since_open = 0;
     for entry in entries {
-        let path = entry.path.to_string_lossy();
-        if !sparse.is_empty()
-            && !sparse
-                .iter()
-                .any(|s| path == *s || path.strip_prefix(s).is_some_and(|r| r.starts_with('/')))
-        {
+        if !sparse.contains(&entry.path.to_string_lossy()) {
             continue;
         }
         let target = dir.join(&entry.path);
@@ -397,6 +529,41 @@ fn write_work_tree(dir: &Path, tree: git2::Oid, sparse: &[String]) -> Result<(),
     Ok(())
 }
 
+/// The directories of `spec.sparseCheckout` (all of the tree when none).
+struct Sparse<'a>(Vec<&'a str>);
+
+impl<'a> Sparse<'a> {
+    fn new(paths: &'a [String]) -> Self {
+        Self(
+            paths
+                .iter()
+                .map(|path| path.trim_start_matches("./").trim_end_matches('/'))
+                .filter(|path| !path.is_empty() && *path != ".")
+                .collect(),
+        )
+    }
+
+    /// Whether the file at `path` (relative to the work tree) is checked out.
+    fn contains(&self, path: &str) -> bool {
+        self.0.is_empty()
+            || self
+                .0
+                .iter()
+                .any(|s| path == *s || path.strip_prefix(s).is_some_and(|r| r.starts_with('/')))
+    }
+}
+
+/// Why a tree entry's name cannot be checked out: it could escape the work tree or write
+/// into `.git` (libgit2's checkout refuses the same names).
+fn invalid_name(root: &str, name: &str) -> Option<String> {
+    (name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.eq_ignore_ascii_case(".git")
+        || name.contains(['/', '\0']))
+    .then(|| format!("invalid path '{root}{name}'"))
+}
+
 /// One blob or gitlink of a tree, with its path relative to the work tree.
 struct TreeEntry {
     path: std::path::PathBuf,
@@ -413,13 +580,8 @@ fn tree_entries(repository: &Repository, tree: git2::Oid) -> Result<Vec<TreeEntr
     let mut invalid = None;
     tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
         let name = String::from_utf8_lossy(entry.name_bytes());
-        if name.is_empty()
-            || name == "."
-            || name == ".."
-            || name.eq_ignore_ascii_case(".git")
-            || name.contains(['/', '\0'])
-        {
-            invalid = Some(format!("invalid path '{root}{name}'"));
+        if let Some(why) = invalid_name(root, &name) {
+            invalid = Some(why);
             return git2::TreeWalkResult::Abort;
         }
         let path = Path::new(root).join(name.as_ref());
@@ -532,7 +694,7 @@ fn fetch_plan(reference: &GitReference, resolved: Option<&Resolved>) -> (Vec<Str
     }
 }
 
-fn timeout_error(remote: &Remote) -> SourceError {
+pub(super) fn timeout_error(remote: &Remote) -> SourceError {
     SourceError::Fetch(format!(
         "failed to fetch '{}': timed out after {}",
         remote.url,

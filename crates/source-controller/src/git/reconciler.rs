@@ -21,6 +21,7 @@ use kube::{Api, ResourceExt};
 use tracing::info;
 
 use super::checkout::{self, CheckoutOptions, GitReference};
+use super::smart_http;
 use super::verify;
 use crate::args::Args;
 use crate::error::SourceError;
@@ -193,10 +194,24 @@ impl GitRepositoryReconciler {
             submodules: object.spec.recurse_submodules.unwrap_or(false),
         };
         let (dir, fetch_remote) = (checkout_dir.clone(), remote.clone());
-        let checked_out = blocking(remote.timeout, move || {
-            checkout::checkout(&fetch_remote, &reference, resolved.as_ref(), &dir, &options)
-        })
-        .await?;
+        let checked_out = if smart_http::eligible(&remote, &reference, &options) {
+            let pack = workspace.path().join("fetched.pack");
+            let fetched = tokio::time::timeout(
+                remote.timeout,
+                smart_http::fetch(&remote, &reference, &pack),
+            )
+            .await
+            .map_err(|_| checkout::timeout_error(&remote))??;
+            blocking(remote.timeout, move || {
+                checkout::checkout_pack(&fetch_remote, &fetched, &dir, &options)
+            })
+            .await?
+        } else {
+            blocking(remote.timeout, move || {
+                checkout::checkout(&fetch_remote, &reference, resolved.as_ref(), &dir, &options)
+            })
+            .await?
+        };
         let revision = checked_out.resolved.revision();
         if let Some(mode) = verify_mode {
             self.verify(context, object, status, mode, &checked_out)
