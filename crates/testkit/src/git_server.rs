@@ -241,6 +241,16 @@ impl GitServer {
         )
     }
 
+    /// `http://127.0.0.1:P/moved/<name>.git`: every request is redirected (301) to
+    /// [`Self::public_url`], as for a repository that was renamed or moved.
+    pub fn moved_url(&self, repo: &Repo) -> String {
+        format!(
+            "http://127.0.0.1:{}/moved/{}.git",
+            self.http_port,
+            repo.name()
+        )
+    }
+
     /// `ssh://<user>@127.0.0.1:P/<absolute path>/<name>.git`; the user is the one running the
     /// tests (root on CI), authenticated by [`Self::ssh_identity_pem`].
     pub fn ssh_url(&self, repo: &Repo) -> String {

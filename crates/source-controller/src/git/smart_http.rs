@@ -26,6 +26,8 @@ use crate::error::SourceError;
 const AGENT: &str = concat!("git/2.0 (ferroflux/", env!("CARGO_PKG_VERSION"), ")");
 /// The largest reference advertisement read (a repository with very many tags).
 const MAX_ADVERTISEMENT: usize = 64 << 20;
+/// The reference advertisement's path below the repository URL.
+const INFO_REFS: &str = "/info/refs?service=git-upload-pack";
 /// The largest pkt-line (four hex digits).
 const MAX_PKT: usize = 0xffff;
 
@@ -57,13 +59,10 @@ pub async fn fetch(
     pack: &Path,
 ) -> Result<Fetched, SourceError> {
     let client = super::bridge::http_client(remote)?;
-    let endpoint = Endpoint::of(remote)?;
+    let mut endpoint = Endpoint::of(remote)?;
 
     let request = client
-        .get(format!(
-            "{}/info/refs?service=git-upload-pack",
-            endpoint.base
-        ))
+        .get(format!("{}{INFO_REFS}", endpoint.base))
         .header("Pragma", "no-cache");
     let response = endpoint.send(remote, request).await?;
     check_content_type(
@@ -71,6 +70,11 @@ pub async fn fetch(
         &response,
         "application/x-git-upload-pack-advertisement",
     )?;
+    // A moved repository answers with a redirect: the pack is asked from where it went, as
+    // git does.
+    if let Some(base) = response.url().as_str().strip_suffix(INFO_REFS) {
+        base.clone_into(&mut endpoint.base);
+    }
     let body = read_limited(remote, response, MAX_ADVERTISEMENT).await?;
     let advertisement =
         parse_advertisement(&body).map_err(|message| clone_error(remote, &message))?;
@@ -332,9 +336,18 @@ impl Advertisement {
 
     /// The capabilities asked for: those of the ones this client uses the server has.
     fn request_capabilities(&self) -> Vec<String> {
-        let mut wanted: Vec<String> = ["ofs-delta", "shallow", "no-progress"]
+        // With `done` in the first request and nothing to offer, multi_ack changes nothing
+        // in the answer, but some servers (Azure DevOps) expect clients to ask for it.
+        let multi_ack = ["multi_ack_detailed", "multi_ack"]
             .into_iter()
-            .filter(|c| self.has(c))
+            .find(|c| self.has(c));
+        let mut wanted: Vec<String> = multi_ack
+            .into_iter()
+            .chain(
+                ["ofs-delta", "shallow", "no-progress"]
+                    .into_iter()
+                    .filter(|c| self.has(c)),
+            )
             .map(str::to_owned)
             .collect();
         wanted.extend(self.sideband().map(str::to_owned));
@@ -556,8 +569,11 @@ mod tests {
         assert_eq!(advertisement.heads[2], ("refs/tags/v1^{}".to_owned(), b));
         assert_eq!(advertisement.sideband(), Some("side-band-64k"));
         let requested = advertisement.request_capabilities();
-        assert_eq!(&requested[..3], ["ofs-delta", "shallow", "side-band-64k"]);
-        assert!(requested[3].starts_with("agent=git/2.0"));
+        assert_eq!(
+            &requested[..4],
+            ["multi_ack", "ofs-delta", "shallow", "side-band-64k"]
+        );
+        assert!(requested[4].starts_with("agent=git/2.0"));
 
         let mut empty = Vec::new();
         write_pkt(

@@ -336,3 +336,38 @@ async fn suspend_stops_and_deletion_removes_artifacts() {
     .await;
     assert!(!stored.exists(), "deletion removes the stored artifacts");
 }
+
+#[tokio::test]
+async fn a_moved_repository_is_followed_through_its_redirect() {
+    let harness = Harness::start("git-moved").await;
+    let repo = harness.git.create_repo("app");
+    repo.commit(&[("deploy/app.yaml", "kind: ConfigMap\n")], "first");
+    let sha = repo.commit(
+        &[("deploy/more/deep.yaml", "kind: Secret\n"), ("a.txt", "a")],
+        "Second commit with a subject longer than fifty characters in all",
+    );
+    // Every request to /moved/ answers 301 to /public/: git (and ferroflux) ask for the pack
+    // where the reference advertisement was found.
+    harness
+        .create("app", spec(&harness.git.moved_url(&repo), None))
+        .await;
+    let object = harness
+        .wait_ready(
+            "app",
+            ConditionStatus::True,
+            Some(&format!("main@sha1:{sha}")),
+        )
+        .await;
+    let files = harness.download(&object).await;
+    assert_eq!(
+        files.into_iter().collect::<Vec<_>>(),
+        [
+            ("a.txt".to_owned(), "a".to_owned()),
+            ("deploy/app.yaml".to_owned(), "kind: ConfigMap\n".to_owned()),
+            (
+                "deploy/more/deep.yaml".to_owned(),
+                "kind: Secret\n".to_owned()
+            ),
+        ]
+    );
+}

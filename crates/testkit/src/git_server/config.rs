@@ -54,6 +54,10 @@ http {
     location ~ ^/public(?<git_path>/.*)$ {
 @BACKEND@
     }
+    # A repository that moved: every request is sent on to /public/, as forges do.
+    location ~ ^/moved(?<moved_path>/.*)$ {
+      return 301 /public$moved_path$is_args$args;
+    }
     location ~ ^/mtls(?<git_path>/.*)$ {
       if ($ssl_client_verify != SUCCESS) {
         return 400 "No required SSL certificate was sent\n";
@@ -74,7 +78,7 @@ const BACKEND: &str = r#"      fastcgi_pass unix:@ROOT@/http/fcgiwrap.sock;
       fastcgi_param GIT_PROTOCOL $http_git_protocol;"#;
 
 /// nginx in front of `git http-backend`: `/git/` with basic auth, `/bearer/` with a token,
-/// `/public/` open, `/mtls/` for TLS clients with a certificate from the test CA; each on
+/// `/public/` open (and `/moved/` redirecting there), `/mtls/` for TLS clients with a certificate from the test CA; each on
 /// the HTTP and the HTTPS port.
 pub(super) fn nginx(config: &Nginx<'_>) -> String {
     NGINX
