@@ -294,7 +294,7 @@ pub fn checkout(
     })?;
     let commit = repository.find_commit(oid).map_err(|_| {
         SourceError::Fetch(format!(
-            "unable to checkout commit '{}': commit not found on the remote",
+            "failed to checkout and determine revision: unable to resolve commit object for '{}': object not found",
             resolved.commit
         ))
     })?;
@@ -401,7 +401,12 @@ pub fn checkout_pack(
     };
     let commit_oid = super::pack::parse_oid(&resolved.commit)
         .ok_or_else(|| corrupt(format!("invalid commit '{}'", resolved.commit)))?;
-    let commit = read(&commit_oid, Kind::Commit)?;
+    let commit = read(&commit_oid, Kind::Commit).map_err(|_| {
+        SourceError::Fetch(format!(
+            "failed to checkout and determine revision: unable to resolve commit object for '{}': object not found",
+            resolved.commit
+        ))
+    })?;
     let tree = object::commit_tree(&commit)
         .ok_or_else(|| corrupt(format!("commit {} has no tree", resolved.commit)))?;
     let subject = short_message(&String::from_utf8_lossy(object::commit_message(&commit)));

@@ -194,7 +194,7 @@ impl GitRepositoryReconciler {
             submodules: object.spec.recurse_submodules.unwrap_or(false),
         };
         let (dir, fetch_remote) = (checkout_dir.clone(), remote.clone());
-        let checked_out = if smart_http::eligible(&remote, &reference, &options) {
+        let checked_out = if smart_http::eligible(&remote, &options) {
             let pack = workspace.path().join("fetched.pack");
             let fetched = tokio::time::timeout(
                 remote.timeout,

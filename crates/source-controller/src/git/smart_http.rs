@@ -1,6 +1,6 @@
-//! A shallow fetch over Git's smart HTTP protocol (version 0/1, stateless RPC) into a
-//! packfile, for the common case of a GitRepository: a branch, tag, semver range or named
-//! reference over `http(s)://`, without submodules.
+//! A fetch over Git's smart HTTP protocol (version 0/1, stateless RPC) into a packfile, for
+//! GitRepositories over `http(s)://` without submodules: shallow for a branch, tag, semver
+//! range or named reference; the branch's history for a commit.
 //!
 //! libgit2 is still used to ask the remote first (its messages for rejected credentials,
 //! unknown hosts and bad certificates are the ones users see) and for everything else (SSH,
@@ -42,17 +42,14 @@ pub struct Fetched {
     pub pack: PathBuf,
 }
 
-/// Whether this fetch can serve `remote` and `reference`: an HTTP(S) URL, no submodules,
-/// and a reference whose tip is all that is needed (a commit may need history).
-pub fn eligible(remote: &Remote, reference: &GitReference, options: &CheckoutOptions) -> bool {
+/// Whether this fetch can serve `remote`: an HTTP(S) URL and no submodules.
+pub fn eligible(remote: &Remote, options: &CheckoutOptions) -> bool {
     let scheme = remote.url.split_once("://").map(|(scheme, _)| scheme);
-    matches!(scheme, Some("http" | "https"))
-        && !options.submodules
-        && !matches!(reference, GitReference::Commit { .. })
+    matches!(scheme, Some("http" | "https")) && !options.submodules
 }
 
-/// Lists the remote's references, resolves `reference` and fetches its tip with depth 1
-/// into the file `pack`.
+/// Lists the remote's references, resolves `reference` and fetches what it needs (see
+/// [`plan`]) into the file `pack`.
 pub async fn fetch(
     remote: &Remote,
     reference: &GitReference,
@@ -78,23 +75,22 @@ pub async fn fetch(
     let body = read_limited(remote, response, MAX_ADVERTISEMENT).await?;
     let advertisement =
         parse_advertisement(&body).map_err(|message| clone_error(remote, &message))?;
-    let resolved = super::checkout::select(&advertisement.heads, reference)
-        .map_err(|e| super::checkout::checkout_error(remote, e))?;
-    let target_hex = resolved
-        .refname
-        .as_deref()
-        .and_then(|refname| advertisement.heads.iter().find(|(name, _)| name == refname))
-        .map_or(resolved.commit.as_str(), |(_, oid)| oid.as_str());
-    let target = parse_oid(target_hex)
-        .ok_or_else(|| clone_error(remote, &format!("invalid object id '{target_hex}'")))?;
+    let plan =
+        plan(&advertisement, reference).map_err(|e| super::checkout::checkout_error(remote, e))?;
+    let target = parse_oid(&plan.target)
+        .ok_or_else(|| clone_error(remote, &format!("invalid object id '{}'", plan.target)))?;
 
     let capabilities = advertisement.request_capabilities();
     let mut body = Vec::new();
-    write_pkt(
-        &mut body,
-        &format!("want {target_hex} {}\n", capabilities.join(" ")),
-    );
-    let shallow = advertisement.has("shallow");
+    for (index, want) in plan.wants.iter().enumerate() {
+        let line = if index == 0 {
+            format!("want {want} {}\n", capabilities.join(" "))
+        } else {
+            format!("want {want}\n")
+        };
+        write_pkt(&mut body, &line);
+    }
+    let shallow = plan.shallow && advertisement.has("shallow");
     if shallow {
         write_pkt(&mut body, "deepen 1\n");
     }
@@ -158,9 +154,82 @@ pub async fn fetch(
         .await
         .map_err(|message| clone_error(remote, &message))?;
     Ok(Fetched {
-        resolved,
+        resolved: plan.resolved,
         target,
         pack: pack.to_owned(),
+    })
+}
+
+/// What to ask upload-pack for.
+#[derive(Debug, PartialEq, Eq)]
+struct Plan {
+    resolved: Resolved,
+    /// The object the reference names (hex).
+    target: String,
+    /// The tips to fetch (hex).
+    wants: Vec<String>,
+    /// Whether the tips alone are enough (`deepen 1`), or history is needed to find a commit.
+    shallow: bool,
+}
+
+/// Resolves `reference` against the advertisement: a branch, tag, semver range or name is
+/// fetched shallowly at its tip; a commit is looked for in the full history of its branch, or
+/// of every branch when none is given (as Flux clones for `ref.commit`).
+fn plan(advertisement: &Advertisement, reference: &GitReference) -> Result<Plan, SourceError> {
+    let heads = &advertisement.heads;
+    if let GitReference::Commit { sha, branch } = reference {
+        let wants: Vec<String> = match branch {
+            Some(branch) => {
+                let refname = format!("refs/heads/{branch}");
+                let (_, tip) =
+                    heads
+                        .iter()
+                        .find(|(name, _)| *name == refname)
+                        .ok_or_else(|| {
+                            SourceError::Fetch(format!("couldn't find remote ref \"{refname}\""))
+                        })?;
+                vec![tip.clone()]
+            }
+            None => {
+                let mut tips: Vec<String> = heads
+                    .iter()
+                    .filter(|(name, _)| name.starts_with("refs/heads/"))
+                    .map(|(_, oid)| oid.clone())
+                    .collect();
+                tips.sort();
+                tips.dedup();
+                tips
+            }
+        };
+        if wants.is_empty() {
+            return Err(SourceError::Fetch(
+                "couldn't find remote ref \"refs/heads/*\": the repository has no branches"
+                    .to_owned(),
+            ));
+        }
+        let commit = sha.to_lowercase();
+        return Ok(Plan {
+            resolved: Resolved {
+                refname: branch.as_ref().map(|b| format!("refs/heads/{b}")),
+                revision_name: branch.clone(),
+                commit: commit.clone(),
+            },
+            target: commit,
+            wants,
+            shallow: false,
+        });
+    }
+    let resolved = super::checkout::select(heads, reference)?;
+    let target = resolved
+        .refname
+        .as_deref()
+        .and_then(|refname| heads.iter().find(|(name, _)| name == refname))
+        .map_or_else(|| resolved.commit.clone(), |(_, oid)| oid.clone());
+    Ok(Plan {
+        resolved,
+        wants: vec![target.clone()],
+        target,
+        shallow: true,
     })
 }
 
@@ -592,5 +661,55 @@ mod tests {
     fn user_information_is_percent_decoded() {
         assert_eq!(percent_decode("p%40ss%3Aword"), "p@ss:word");
         assert_eq!(percent_decode("100%"), "100%");
+    }
+
+    #[test]
+    fn plans_fetch_tips_shallowly_and_history_for_commits() {
+        let (a, b, c, t) = (
+            "a".repeat(40),
+            "b".repeat(40),
+            "c".repeat(40),
+            "d".repeat(40),
+        );
+        let advertisement = Advertisement {
+            heads: vec![
+                ("HEAD".into(), a.clone()),
+                ("refs/heads/main".into(), a.clone()),
+                ("refs/heads/dev".into(), b.clone()),
+                ("refs/tags/v1".into(), t.clone()),
+                ("refs/tags/v1^{}".into(), c.clone()),
+            ],
+            capabilities: Vec::new(),
+        };
+        let tag = plan(&advertisement, &GitReference::Tag("v1".into())).unwrap();
+        assert_eq!(
+            (tag.target.as_str(), tag.wants.clone(), tag.shallow),
+            (t.as_str(), vec![t.clone()], true),
+            "an annotated tag is fetched as its tag object"
+        );
+        assert_eq!(tag.resolved.revision(), format!("v1@sha1:{c}"));
+        let on_branch = GitReference::Commit {
+            sha: c.to_uppercase(),
+            branch: Some("dev".into()),
+        };
+        let commit = plan(&advertisement, &on_branch).unwrap();
+        assert_eq!(
+            (commit.wants.clone(), commit.shallow),
+            (vec![b.clone()], false)
+        );
+        assert_eq!(commit.resolved.revision(), format!("dev@sha1:{c}"));
+        let anywhere = GitReference::Commit {
+            sha: c.clone(),
+            branch: None,
+        };
+        let commit = plan(&advertisement, &anywhere).unwrap();
+        assert_eq!(commit.wants, vec![a, b], "every branch tip, once");
+        assert_eq!(commit.resolved.revision(), format!("sha1:{c}"));
+        let missing = GitReference::Commit {
+            sha: c,
+            branch: Some("gone".into()),
+        };
+        let error = plan(&advertisement, &missing).unwrap_err().to_string();
+        assert!(error.contains("refs/heads/gone"), "{error}");
     }
 }

@@ -91,6 +91,38 @@ async fn ssh_with_known_hosts() {
         )
         .await;
 
+    // A commit reference over SSH (libgit2 fetches the branch's history) and one the
+    // remote does not have, with the same message as over HTTP.
+    let second = repo.commit(&[("a", "2")], "two");
+    repo.commit(&[("a", "3")], "three");
+    for (name, commit) in [
+        ("pinned", second.as_str()),
+        ("missing", "0123456789abcdef0123456789abcdef01234567"),
+    ] {
+        let mut pinned = spec(&harness.git.ssh_url(&repo), Some("ssh"));
+        pinned.reference = Some(ferroflux_api::source::v1::GitRepositoryRef {
+            branch: Some("main".into()),
+            commit: Some(commit.into()),
+            ..Default::default()
+        });
+        harness.create(name, pinned).await;
+    }
+    let object = harness
+        .wait_ready(
+            "pinned",
+            ConditionStatus::True,
+            Some(&format!("main@sha1:{second}")),
+        )
+        .await;
+    assert_eq!(harness.download(&object).await["a"], "2");
+    let object = harness
+        .wait_ready("missing", ConditionStatus::False, None)
+        .await;
+    assert_eq!(
+        Harness::ready_message(&object).1,
+        "failed to checkout and determine revision: unable to resolve commit object for '0123456789abcdef0123456789abcdef01234567': object not found"
+    );
+
     // The wrong host key is refused.
     let wrong = known_hosts.replace("AAAA", "BBBB");
     harness

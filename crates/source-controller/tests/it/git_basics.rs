@@ -371,3 +371,80 @@ async fn a_moved_repository_is_followed_through_its_redirect() {
         ]
     );
 }
+
+#[tokio::test]
+async fn commit_references_check_out_that_commit_from_history() {
+    let harness = Harness::start("git-commit").await;
+    let repo = harness.git.create_repo("app");
+    let first = repo.commit(&[("app.yaml", "version: 1\n")], "first");
+    repo.commit(&[("app.yaml", "version: 2\n")], "second");
+    let on_dev = repo.commit_on("dev", &[("dev.yaml", "dev\n")], "on dev");
+    let with_ref = |reference: GitRepositoryRef| ferroflux_api::source::v1::GitRepositorySpec {
+        reference: Some(reference),
+        ..spec(&harness.git.public_url(&repo), None)
+    };
+
+    // An older commit of main, named with its branch.
+    harness
+        .create(
+            "pinned",
+            with_ref(GitRepositoryRef {
+                branch: Some("main".into()),
+                commit: Some(first.clone()),
+                ..Default::default()
+            }),
+        )
+        .await;
+    let object = harness
+        .wait_ready(
+            "pinned",
+            ConditionStatus::True,
+            Some(&format!("main@sha1:{first}")),
+        )
+        .await;
+    let files = harness.download(&object).await;
+    assert_eq!(files["app.yaml"], "version: 1\n");
+
+    // A commit of another branch, without a branch: the revision is the bare commit.
+    harness
+        .create(
+            "bare",
+            with_ref(GitRepositoryRef {
+                commit: Some(on_dev.clone()),
+                ..Default::default()
+            }),
+        )
+        .await;
+    let object = harness
+        .wait_ready(
+            "bare",
+            ConditionStatus::True,
+            Some(&format!("sha1:{on_dev}")),
+        )
+        .await;
+    assert_eq!(harness.download(&object).await["dev.yaml"], "dev\n");
+
+    // A commit the remote does not have.
+    let unknown = "0123456789abcdef0123456789abcdef01234567";
+    harness
+        .create(
+            "unknown",
+            with_ref(GitRepositoryRef {
+                branch: Some("main".into()),
+                commit: Some(unknown.into()),
+                ..Default::default()
+            }),
+        )
+        .await;
+    let object = harness
+        .wait_ready("unknown", ConditionStatus::False, None)
+        .await;
+    let (reason, message) = Harness::ready_message(&object);
+    assert_eq!(reason, "GitOperationFailed");
+    assert_eq!(
+        message,
+        format!(
+            "failed to checkout and determine revision: unable to resolve commit object for '{unknown}': object not found"
+        )
+    );
+}
