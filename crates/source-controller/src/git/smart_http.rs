@@ -178,28 +178,24 @@ struct Plan {
 fn plan(advertisement: &Advertisement, reference: &GitReference) -> Result<Plan, SourceError> {
     let heads = &advertisement.heads;
     if let GitReference::Commit { sha, branch } = reference {
-        let wants: Vec<String> = match branch {
-            Some(branch) => {
-                let refname = format!("refs/heads/{branch}");
-                let (_, tip) =
-                    heads
-                        .iter()
-                        .find(|(name, _)| *name == refname)
-                        .ok_or_else(|| {
-                            SourceError::Fetch(format!("couldn't find remote ref \"{refname}\""))
-                        })?;
-                vec![tip.clone()]
-            }
-            None => {
-                let mut tips: Vec<String> = heads
-                    .iter()
-                    .filter(|(name, _)| name.starts_with("refs/heads/"))
-                    .map(|(_, oid)| oid.clone())
-                    .collect();
-                tips.sort();
-                tips.dedup();
-                tips
-            }
+        let wants: Vec<String> = if let Some(branch) = branch {
+            let refname = format!("refs/heads/{branch}");
+            let (_, tip) = heads
+                .iter()
+                .find(|(name, _)| *name == refname)
+                .ok_or_else(|| {
+                    SourceError::Fetch(format!("couldn't find remote ref \"{refname}\""))
+                })?;
+            vec![tip.clone()]
+        } else {
+            let mut tips: Vec<String> = heads
+                .iter()
+                .filter(|(name, _)| name.starts_with("refs/heads/"))
+                .map(|(_, oid)| oid.clone())
+                .collect();
+            tips.sort();
+            tips.dedup();
+            tips
         };
         if wants.is_empty() {
             return Err(SourceError::Fetch(
