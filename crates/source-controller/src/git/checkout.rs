@@ -344,12 +344,12 @@ pub fn checkout(
     })
 }
 
-/// Checks out the commit of a pack fetched by [`super::smart_http::fetch`] into `dir`: the
+/// Checks out the commit of a pack fetched by [`super::upload_pack::fetch`] into `dir`: the
 /// tree is walked first (commit and trees read on their own), then every wanted blob is
 /// written in one pass over the pack's delta trees.
 pub fn checkout_pack(
     remote: &Remote,
-    fetched: &super::smart_http::Fetched,
+    fetched: &super::upload_pack::Fetched,
     dir: &Path,
     options: &CheckoutOptions,
 ) -> Result<CheckedOut, SourceError> {

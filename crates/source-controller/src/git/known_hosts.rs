@@ -49,6 +49,37 @@ pub fn is_known(known_hosts: &str, host: &str, port: u16, key: &[u8]) -> bool {
     known
 }
 
+/// The host key algorithms `known_hosts` has keys of for `host:port`, in the order of the
+/// file, as SSH names them in the key exchange (an RSA key serves the SHA-2 signatures too).
+pub fn key_types(known_hosts: &str, host: &str, port: u16) -> Vec<String> {
+    let name = if port == 22 {
+        host.to_owned()
+    } else {
+        format!("[{host}]:{port}")
+    };
+    let mut types = Vec::new();
+    for line in known_hosts.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(patterns), Some(key_type)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if patterns.starts_with('@') || patterns.starts_with('#') || !hosts_match(patterns, &name) {
+            continue;
+        }
+        let names: &[&str] = if key_type == "ssh-rsa" {
+            &["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
+        } else {
+            &[key_type]
+        };
+        for name in names {
+            if !types.iter().any(|known: &String| known == name) {
+                types.push((*name).to_owned());
+            }
+        }
+    }
+    types
+}
+
 /// Whether a comma-separated host pattern list (or a hashed entry) names `name`.
 fn hosts_match(patterns: &str, name: &str) -> bool {
     if let Some(hashed) = patterns.strip_prefix("|1|") {
@@ -100,6 +131,24 @@ mod tests {
     use super::*;
 
     const KEY: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+
+    #[test]
+    fn key_types_are_those_known_for_the_host() {
+        let known = format!(
+            "github.com ssh-ed25519 {KEY}\n[127.0.0.1]:2222 ecdsa-sha2-nistp256 {KEY}\n127.0.0.1,[127.0.0.1]:2222 ssh-rsa {KEY}\n@revoked [127.0.0.1]:2222 ssh-dss {KEY}\n"
+        );
+        assert_eq!(
+            key_types(&known, "127.0.0.1", 2222),
+            [
+                "ecdsa-sha2-nistp256",
+                "rsa-sha2-512",
+                "rsa-sha2-256",
+                "ssh-rsa"
+            ]
+        );
+        assert_eq!(key_types(&known, "github.com", 22), ["ssh-ed25519"]);
+        assert!(key_types(&known, "gitlab.com", 22).is_empty());
+    }
 
     fn key() -> Vec<u8> {
         STANDARD.decode(KEY).unwrap()

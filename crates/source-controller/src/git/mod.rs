@@ -12,8 +12,10 @@ pub mod reconciler;
 pub mod remote;
 pub mod securejoin;
 pub mod smart_http;
+pub mod ssh_fetch;
 pub mod tls;
 pub mod tunnel;
+pub mod upload_pack;
 pub mod verify;
 
 /// The data of a Secret with `pairs`, for unit tests.

@@ -21,7 +21,7 @@ use kube::{Api, ResourceExt};
 use tracing::info;
 
 use super::checkout::{self, CheckoutOptions, GitReference};
-use super::smart_http;
+use super::upload_pack;
 use super::verify;
 use crate::args::Args;
 use crate::error::SourceError;
@@ -194,11 +194,11 @@ impl GitRepositoryReconciler {
             submodules: object.spec.recurse_submodules.unwrap_or(false),
         };
         let (dir, fetch_remote) = (checkout_dir.clone(), remote.clone());
-        let checked_out = if smart_http::eligible(&remote, &options) {
+        let checked_out = if upload_pack::eligible(&remote, &options) {
             let pack = workspace.path().join("fetched.pack");
             let fetched = tokio::time::timeout(
                 remote.timeout,
-                smart_http::fetch(&remote, &reference, &pack),
+                upload_pack::fetch(&remote, &reference, &pack),
             )
             .await
             .map_err(|_| checkout::timeout_error(&remote))??;

@@ -306,8 +306,8 @@ async fn http_connect(stream: &mut TcpStream, target: &Target) -> Result<(), Str
     }
 }
 
-/// Decodes `%XX` escapes (as the proxy Secret's credentials are embedded).
-fn percent_decode(value: &str) -> String {
+/// Decodes `%XX` escapes (of credentials embedded in a proxy or repository URL).
+pub(super) fn percent_decode(value: &str) -> String {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -330,6 +330,12 @@ fn percent_decode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_percent_decoded() {
+        assert_eq!(percent_decode("p%40ss%3Aword"), "p@ss:word");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
 
     #[test]
     fn proxy_urls_are_parsed() {
