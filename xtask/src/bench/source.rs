@@ -39,7 +39,20 @@ struct Case {
     name: &'static str,
     description: String,
     url: String,
+    /// For an `ssh://` URL: the credentials (a Secret in the bench namespace for the
+    /// controller, `GIT_SSH_COMMAND` for the reference).
+    ssh: Option<SshAccess>,
 }
+
+/// How both sides reach the loopback sshd.
+struct SshAccess {
+    identity: String,
+    known_hosts: String,
+    command: String,
+}
+
+/// The Secret an SSH case's GitRepositories name.
+const SSH_SECRET: &str = "bench-ssh";
 
 /// The measurements of one repository.
 struct Measured {
@@ -95,6 +108,18 @@ fn bench(runs: usize, write_doc: bool) -> Result<()> {
         name: "large-tree",
         description: describe("large tree", &generated),
         url: server.public_url(&large),
+        ssh: None,
+    });
+    // The same repository over SSH (upload-pack through libssh2 instead of smart HTTP).
+    cases.push(Case {
+        name: "large-tree-ssh",
+        description: describe("large tree over SSH", &generated),
+        url: server.ssh_url(&large),
+        ssh: Some(SshAccess {
+            identity: server.ssh_identity_pem(),
+            known_hosts: server.known_hosts(),
+            command: server.git_ssh_command(),
+        }),
     });
     // FERROFLUX_BENCH_SOURCE_LARGE_ONLY=1 measures only the large tree (memory work).
     if std::env::var_os("FERROFLUX_BENCH_SOURCE_LARGE_ONLY").is_none() {
@@ -138,6 +163,7 @@ fn push_long_history(server: &GitServer, cases: &mut Vec<Case>) -> Result<()> {
         name: "long-history",
         description: describe("long history", &generated),
         url: server.public_url(&history),
+        ssh: None,
     });
     Ok(())
 }
@@ -250,10 +276,18 @@ impl ControllerRun<'_> {
             ferroflux_artifact: 0,
             reference_artifact: 0,
         };
+        let secret = match &case.ssh {
+            Some(ssh) => {
+                self.runtime
+                    .block_on(create_ssh_secret(self.client, namespace, ssh))?;
+                Some(SSH_SECRET)
+            }
+            None => None,
+        };
         for run in 0..runs {
             let (elapsed, size) = self
                 .runtime
-                .block_on(time_ready(&api, &format!("run-{run}"), &case.url))
+                .block_on(time_ready(&api, &format!("run-{run}"), &case.url, secret))
                 .with_context(|| format!("controller log: {}", controller.log().display()))?;
             eprintln!(
                 "bench: {} run {run}: ferroflux {:.2} s",
@@ -263,7 +297,8 @@ impl ControllerRun<'_> {
             measured.ferroflux.push(elapsed);
             measured.ferroflux_artifact = size;
 
-            let reference = reference_run(&case.url, self.work)?;
+            let ssh_command = case.ssh.as_ref().map(|ssh| ssh.command.as_str());
+            let reference = reference_run(&case.url, ssh_command, self.work)?;
             eprintln!(
                 "bench: {} run {run}: reference {:.2} s (clone {:.2} s, tar {:.2} s)",
                 case.name,
@@ -336,9 +371,32 @@ async fn delete_all(client: &Client, namespace: &str) {
 
 /// Creates a GitRepository and waits for Ready=True with its artifact; returns the time
 /// from the create call to the observed Ready and the artifact's size.
-async fn time_ready(api: &Api<GitRepository>, name: &str, url: &str) -> Result<(Duration, u64)> {
+/// The Secret with the SSH identity and known_hosts an SSH case's GitRepositories use.
+async fn create_ssh_secret(client: &Client, namespace: &str, ssh: &SshAccess) -> Result<()> {
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), namespace);
+    let secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": SSH_SECRET},
+        "stringData": {"identity": ssh.identity, "known_hosts": ssh.known_hosts},
+    }))?;
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .context("creating the SSH Secret")?;
+    Ok(())
+}
+
+async fn time_ready(
+    api: &Api<GitRepository>,
+    name: &str,
+    url: &str,
+    secret: Option<&str>,
+) -> Result<(Duration, u64)> {
     let spec = GitRepositorySpec {
         url: url.to_owned(),
+        secret_ref: secret.map(|name| ferroflux_api::meta::LocalObjectReference {
+            name: name.to_owned(),
+        }),
         interval: "1h".to_owned(),
         timeout: Some("10m".to_owned()),
         reference: Some(GitRepositoryRef {
@@ -415,18 +473,20 @@ impl Reference {
 
 /// `git clone --depth 1` then `tar czf` of the checkout without `.git`, each under
 /// `/usr/bin/time -v`.
-fn reference_run(url: &str, work: &Path) -> Result<Reference> {
+fn reference_run(url: &str, ssh_command: Option<&str>, work: &Path) -> Result<Reference> {
     let dir = tempfile::tempdir_in(work)?;
     let checkout = dir.path().join("checkout");
     let tarball = dir.path().join("artifact.tar.gz");
-    let (clone, clone_rss) = time_v(
-        Command::new("git")
-            .args(["clone", "-q", "--depth", "1", "--branch", "main", url])
-            .arg(&checkout)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_TERMINAL_PROMPT", "0"),
-    )?;
+    let mut git = Command::new("git");
+    git.args(["clone", "-q", "--depth", "1", "--branch", "main", url])
+        .arg(&checkout)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_TERMINAL_PROMPT", "0");
+    if let Some(command) = ssh_command {
+        git.env("GIT_SSH_COMMAND", command);
+    }
+    let (clone, clone_rss) = time_v(&mut git)?;
     let (tar, tar_rss) = time_v(
         Command::new("tar")
             .arg("czf")
