@@ -41,17 +41,13 @@ async fn symlinks_are_left_out_of_the_artifact() {
         link("app", "app-link");
         link("/does/not/exist", "dangling");
     });
-    harness
-        .create("app", spec(&harness.git.public_url(&repo), None))
-        .await;
-    let object = harness
-        .wait_ready(
+    let files = harness
+        .stored_files(
             "app",
-            ConditionStatus::True,
-            Some(&format!("main@sha1:{sha}")),
+            spec(&harness.git.public_url(&repo), None),
+            &format!("main@sha1:{sha}"),
         )
         .await;
-    let files = harness.download(&object).await;
     assert_eq!(
         files.keys().map(String::as_str).collect::<Vec<_>>(),
         ["app/a.yaml"],

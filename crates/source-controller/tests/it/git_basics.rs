@@ -348,17 +348,13 @@ async fn a_moved_repository_is_followed_through_its_redirect() {
     );
     // Every request to /moved/ answers 301 to /public/: git (and ferroflux) ask for the pack
     // where the reference advertisement was found.
-    harness
-        .create("app", spec(&harness.git.moved_url(&repo), None))
-        .await;
-    let object = harness
-        .wait_ready(
+    let files = harness
+        .stored_files(
             "app",
-            ConditionStatus::True,
-            Some(&format!("main@sha1:{sha}")),
+            spec(&harness.git.moved_url(&repo), None),
+            &format!("main@sha1:{sha}"),
         )
         .await;
-    let files = harness.download(&object).await;
     assert_eq!(
         files.into_iter().collect::<Vec<_>>(),
         [
@@ -385,44 +381,25 @@ async fn commit_references_check_out_that_commit_from_history() {
     };
 
     // An older commit of main, named with its branch.
-    harness
-        .create(
-            "pinned",
-            with_ref(GitRepositoryRef {
-                branch: Some("main".into()),
-                commit: Some(first.clone()),
-                ..Default::default()
-            }),
-        )
+    let pinned = with_ref(GitRepositoryRef {
+        branch: Some("main".into()),
+        commit: Some(first.clone()),
+        ..Default::default()
+    });
+    let files = harness
+        .stored_files("pinned", pinned, &format!("main@sha1:{first}"))
         .await;
-    let object = harness
-        .wait_ready(
-            "pinned",
-            ConditionStatus::True,
-            Some(&format!("main@sha1:{first}")),
-        )
-        .await;
-    let files = harness.download(&object).await;
     assert_eq!(files["app.yaml"], "version: 1\n");
 
     // A commit of another branch, without a branch: the revision is the bare commit.
-    harness
-        .create(
-            "bare",
-            with_ref(GitRepositoryRef {
-                commit: Some(on_dev.clone()),
-                ..Default::default()
-            }),
-        )
+    let bare = with_ref(GitRepositoryRef {
+        commit: Some(on_dev.clone()),
+        ..Default::default()
+    });
+    let files = harness
+        .stored_files("bare", bare, &format!("sha1:{on_dev}"))
         .await;
-    let object = harness
-        .wait_ready(
-            "bare",
-            ConditionStatus::True,
-            Some(&format!("sha1:{on_dev}")),
-        )
-        .await;
-    assert_eq!(harness.download(&object).await["dev.yaml"], "dev\n");
+    assert_eq!(files["dev.yaml"], "dev\n");
 
     // A commit the remote does not have.
     let unknown = "0123456789abcdef0123456789abcdef01234567";

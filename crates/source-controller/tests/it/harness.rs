@@ -156,6 +156,21 @@ impl Harness {
         .await
     }
 
+    /// Creates a GitRepository, waits until it stored an artifact of `revision` and returns
+    /// the artifact's files, downloaded like a consumer.
+    pub async fn stored_files(
+        &self,
+        name: &str,
+        spec: GitRepositorySpec,
+        revision: &str,
+    ) -> BTreeMap<String, String> {
+        self.create(name, spec).await;
+        let object = self
+            .wait_ready(name, ConditionStatus::True, Some(revision))
+            .await;
+        self.download(&object).await
+    }
+
     pub fn ready_message(object: &GitRepository) -> (String, String) {
         let ready = object
             .status
