@@ -303,12 +303,20 @@ impl Pack {
             children: children_of(root, &root_oid),
             next: 0,
         }];
+        // A forged pack can make a delta its own base (by id): each is resolved once.
+        let mut seen = std::collections::HashSet::new();
         while let Some(frame) = stack.last_mut() {
             let Some(&child) = frame.children.get(frame.next) else {
                 stack.pop();
                 continue;
             };
             frame.next += 1;
+            if !seen.insert(child) {
+                return Err(corrupt(format!(
+                    "delta at offset {} is its own base",
+                    self.entries[child].offset
+                )));
+            }
             let delta = self.inflate(child)?;
             let content = if frame.next == frame.children.len() {
                 // The last delta on this base: the base is not needed any more, so a chain
@@ -319,9 +327,6 @@ impl Pack {
                 apply_delta(&frame.content, &delta)?
             };
             let oid = visit(child, &content)?;
-            if stack.len() > self.entries.len() {
-                return Err(corrupt("delta chain loops"));
-            }
             stack.push(Frame {
                 children: children_of(child, &oid),
                 content,
@@ -733,6 +738,17 @@ mod tests {
             bytes[position] ^= 0x5a;
             cases.push(bytes);
         }
+        // And a few hundred pseudo-random byte changes in the entries' headers and data.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..300 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut bytes = good.clone();
+            let position = 12 + usize::try_from(state % (good.len() as u64 - 32)).unwrap();
+            bytes[position] = state.to_le_bytes()[7];
+            cases.push(bytes);
+        }
         for bytes in cases {
             std::fs::write(&damaged, &bytes).unwrap();
             if let Ok(pack) = Pack::index(&damaged) {
@@ -741,6 +757,46 @@ mod tests {
                 let _ = pack.for_each(&|_| true, &mut |_, _| Ok(()));
             }
         }
+    }
+
+    /// A pack of `(type code, REF_DELTA base, data)` entries, with its checksum.
+    fn build_pack(entries: &[(u8, Option<Oid>, Vec<u8>)]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut pack = b"PACK\0\0\0\x02".to_vec();
+        pack.extend(u32::try_from(entries.len()).unwrap().to_be_bytes());
+        for (code, base, data) in entries {
+            let mut size = data.len();
+            let mut byte = (code << 4) | u8::try_from(size & 0x0f).unwrap();
+            size >>= 4;
+            while size > 0 {
+                pack.push(byte | 0x80);
+                byte = u8::try_from(size & 0x7f).unwrap();
+                size >>= 7;
+            }
+            pack.push(byte);
+            pack.extend(base.iter().flatten());
+            let mut encoder =
+                flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(data).unwrap();
+            pack.extend(encoder.finish().unwrap());
+        }
+        let checksum = Sha1::digest(&pack);
+        pack.extend_from_slice(&checksum);
+        pack
+    }
+
+    #[test]
+    fn a_delta_that_is_its_own_base_is_refused() {
+        let content = b"hello".to_vec();
+        let oid = object_id(Kind::Blob, &content);
+        // Copies all of its base: the result has the base's id, so by id it is its own base.
+        let copy = vec![5, 5, 0x80 | 0x10, 5];
+        let bytes = build_pack(&[(3, None, content), (REF_DELTA, Some(oid), copy)]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loop.pack");
+        std::fs::write(&path, bytes).unwrap();
+        let error = Pack::index(&path).unwrap_err().to_string();
+        assert!(error.contains("its own base"), "{error}");
     }
 
     #[test]
