@@ -461,6 +461,25 @@ pub fn checkout_pack(
             }
         }
     }
+    // Files stored whole (most large ones) are streamed from the pack; the rest come out of
+    // one pass over the delta trees.
+    let (streamed, files): (
+        std::collections::HashMap<_, _>,
+        std::collections::HashMap<_, _>,
+    ) = files.into_iter().partition(|(entry, targets)| {
+        pack.is_whole_leaf(*entry)
+            && targets
+                .iter()
+                .all(|(_, mode)| i32::try_from(*mode).ok() != Some(MODE_SYMLINK))
+    });
+    for (entry, targets) in &streamed {
+        for (target, mode) in targets {
+            stream_file(&pack, *entry, target, *mode).map_err(|e| match e {
+                super::pack::PackError::Io(error) => io(error),
+                other @ super::pack::PackError::Corrupt(_) => corrupt(other.to_string()),
+            })?;
+        }
+    }
     let mut failure = None;
     let written = pack.for_each(
         &|entry| files.contains_key(&entry),
@@ -488,6 +507,27 @@ pub fn checkout_pack(
         commit_signature,
         tag,
     })
+}
+
+/// Writes the whole object `entry` of `pack` to the file `target`, executable when `mode`
+/// says so.
+fn stream_file(
+    pack: &super::pack::Pack,
+    entry: usize,
+    target: &Path,
+    mode: u32,
+) -> Result<(), super::pack::PackError> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::io::BufWriter::with_capacity(64 << 10, std::fs::File::create(target)?);
+    pack.stream(entry, &mut file)?;
+    std::io::Write::flush(&mut file)?;
+    if i32::try_from(mode).ok() == Some(MODE_EXECUTABLE) {
+        std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
 }
 
 /// Blob bytes read through one opened repository before it is reopened. libgit2 maps its

@@ -346,6 +346,39 @@ impl Pack {
         }
     }
 
+    /// Whether the object in `entry` is stored whole and no delta is based on it: it can
+    /// then be streamed (see [`Self::stream`]) instead of read into memory.
+    pub fn is_whole_leaf(&self, entry: usize) -> bool {
+        self.entries[entry].base.is_none() && !self.children.contains_key(&entry)
+    }
+
+    /// Inflates the whole object in `entry` into `out` a buffer at a time, so that a large
+    /// file never sits in memory at once.
+    pub fn stream(&self, entry: usize, out: &mut impl std::io::Write) -> Result<(), PackError> {
+        let entry = &self.entries[entry];
+        if entry.base.is_some() {
+            return Err(corrupt("a delta cannot be streamed"));
+        }
+        let (start, end) = entry.data;
+        let compressed = BufReader::with_capacity(
+            64 << 10,
+            Positioned {
+                file: &self.file,
+                position: start,
+                end,
+            },
+        );
+        let mut decoder = flate2::bufread::ZlibDecoder::new(compressed);
+        let written = std::io::copy(&mut decoder, out)?;
+        if written != entry.size {
+            return Err(corrupt(format!(
+                "entry at offset {} inflates to {written} bytes, not {}",
+                entry.offset, entry.size
+            )));
+        }
+        Ok(())
+    }
+
     /// The inflated data of one entry (a whole object or a delta).
     fn inflate(&self, index: usize) -> Result<Vec<u8>, PackError> {
         let entry = &self.entries[index];
@@ -484,6 +517,26 @@ fn scan(file: &File, length: u64) -> Result<Scanned, PackError> {
         return Err(corrupt("unexpected data after the last entry"));
     }
     Ok((entries, cached))
+}
+
+/// Reads a range of a file with positioned reads.
+struct Positioned<'f> {
+    file: &'f File,
+    position: u64,
+    end: u64,
+}
+
+impl Read for Positioned<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = usize::try_from(self.end - self.position).unwrap_or(usize::MAX);
+        let wanted = buf.len().min(left);
+        if wanted == 0 {
+            return Ok(0);
+        }
+        let read = self.file.read_at(&mut buf[..wanted], self.position)?;
+        self.position += read as u64;
+        Ok(read)
+    }
 }
 
 /// A buffered reader that counts the bytes taken from it with `read`.
@@ -783,6 +836,26 @@ mod tests {
         let checksum = Sha1::digest(&pack);
         pack.extend_from_slice(&checksum);
         pack
+    }
+
+    #[test]
+    fn whole_objects_stream_as_they_read() {
+        let (dir, _) = repository();
+        let pack = Pack::index(&pack_of(dir.path(), true)).unwrap();
+        let leaves: Vec<usize> = (0..pack.entries.len())
+            .filter(|entry| pack.is_whole_leaf(*entry))
+            .collect();
+        assert!(!leaves.is_empty());
+        for entry in leaves {
+            let mut streamed = Vec::new();
+            pack.stream(entry, &mut streamed).unwrap();
+            assert_eq!(streamed, pack.read(entry).unwrap());
+        }
+        let delta = (0..pack.entries.len())
+            .find(|entry| pack.entries[*entry].base.is_some())
+            .unwrap();
+        assert!(!pack.is_whole_leaf(delta));
+        assert!(pack.stream(delta, &mut Vec::new()).is_err());
     }
 
     #[test]
