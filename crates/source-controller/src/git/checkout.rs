@@ -461,13 +461,14 @@ pub fn checkout_pack(
             }
         }
     }
-    // Files stored whole (most large ones) are streamed from the pack; the rest come out of
-    // one pass over the delta trees.
+    // Large files stored whole are streamed from the pack, so that no file needs its size in
+    // memory; the rest come out of one pass over the delta trees.
     let (streamed, files): (
         std::collections::HashMap<_, _>,
         std::collections::HashMap<_, _>,
     ) = files.into_iter().partition(|(entry, targets)| {
-        pack.is_whole_leaf(*entry)
+        pack.size(*entry) > STREAM_ABOVE
+            && pack.is_whole_leaf(*entry)
             && targets
                 .iter()
                 .all(|(_, mode)| i32::try_from(*mode).ok() != Some(MODE_SYMLINK))
@@ -508,6 +509,10 @@ pub fn checkout_pack(
         tag,
     })
 }
+
+/// Files larger than this (stored whole in the pack) are streamed to disk; smaller ones are
+/// written from memory, as they come out of the pass over the delta trees.
+const STREAM_ABOVE: u64 = 4 << 20;
 
 /// Writes the whole object `entry` of `pack` to the file `target`, executable when `mode`
 /// says so.

@@ -352,6 +352,11 @@ impl Pack {
         self.entries[entry].base.is_none() && !self.children.contains_key(&entry)
     }
 
+    /// The inflated size of the object (or delta) in `entry`.
+    pub fn size(&self, entry: usize) -> u64 {
+        self.entries[entry].size
+    }
+
     /// Inflates the whole object in `entry` into `out` a buffer at a time, so that a large
     /// file never sits in memory at once.
     pub fn stream(&self, entry: usize, out: &mut impl std::io::Write) -> Result<(), PackError> {
