@@ -356,12 +356,7 @@ pub fn checkout_pack(
     use super::object;
     use super::pack::{Kind, Pack};
 
-    let corrupt = |message: String| {
-        SourceError::Fetch(format!(
-            "failed to checkout and determine revision: unable to clone {}: {message}",
-            remote.describe()
-        ))
-    };
+    let corrupt = |message: String| super::upload_pack::clone_error(remote, &message);
     let pack = Pack::index(&fetched.pack).map_err(|e| corrupt(e.to_string()))?;
     let read = |oid: &super::pack::Oid, kind: Kind| -> Result<Vec<u8>, SourceError> {
         let entry = pack
@@ -473,35 +468,31 @@ pub fn checkout_pack(
                 .iter()
                 .all(|(_, mode)| i32::try_from(*mode).ok() != Some(MODE_SYMLINK))
     });
+    // Writing a file fails as I/O, a damaged pack as corrupt.
+    let pack_error = |e: super::pack::PackError| match e {
+        super::pack::PackError::Io(error) => io(error),
+        other @ super::pack::PackError::Corrupt(_) => corrupt(other.to_string()),
+    };
     for (entry, targets) in &streamed {
         for (target, mode) in targets {
-            stream_file(&pack, *entry, target, *mode).map_err(|e| match e {
-                super::pack::PackError::Io(error) => io(error),
-                other @ super::pack::PackError::Corrupt(_) => corrupt(other.to_string()),
-            })?;
+            stream_file(&pack, *entry, target, *mode).map_err(pack_error)?;
         }
     }
-    let mut failure = None;
-    let written = pack.for_each(
+    pack.for_each(
         &|entry| files.contains_key(&entry),
         &mut |entry, content| {
             for (target, mode) in &files[&entry] {
-                let written = target
+                target
                     .parent()
                     .map_or(Ok(()), std::fs::create_dir_all)
-                    .and_then(|()| write_entry(target, content, i32::try_from(*mode).unwrap_or(0)));
-                if let Err(error) = written {
-                    failure = Some(error);
-                    return Err(super::pack::PackError::Corrupt("write failed".to_owned()));
-                }
+                    .and_then(|()| {
+                        write_entry(target, content, i32::try_from(*mode).unwrap_or(0))
+                    })?;
             }
             Ok(())
         },
-    );
-    written.map_err(|e| match failure.take() {
-        Some(error) => io(error),
-        None => corrupt(e.to_string()),
-    })?;
+    )
+    .map_err(pack_error)?;
     Ok(CheckedOut {
         resolved,
         subject,
