@@ -9,6 +9,7 @@ mod helmreleases;
 mod kustomizations;
 mod receiver;
 mod repos;
+mod rollout;
 mod source;
 
 use std::fmt::Write as _;
@@ -34,6 +35,10 @@ pub enum Suite {
         /// The source-controller's `--concurrent`.
         #[arg(long, default_value_t = 10)]
         source_concurrent: u16,
+        /// Also create the same Deployments and Services directly, without the controllers,
+        /// and time their rollout (what the control plane alone needs).
+        #[arg(long)]
+        baseline: bool,
         /// Do not write the results into docs/benchmarks.md.
         #[arg(long)]
         no_doc: bool,
@@ -80,12 +85,14 @@ pub fn run(suite: Suite) -> Result<()> {
             count,
             concurrent,
             source_concurrent,
+            baseline,
             no_doc,
         } => helmreleases::run(
             &count,
             helmreleases::Settings {
                 helm_concurrent: concurrent,
                 source_concurrent,
+                baseline,
             },
             !no_doc,
         ),

@@ -291,7 +291,11 @@ fn apiserver_args(env: &Env) -> Vec<String> {
         "--service-cluster-ip-range=10.0.0.0/16".into(),
         "--authorization-mode=Node,RBAC".into(),
         "--allow-privileged=true".into(),
-        "--profiling=false".into(),
+        // FERROFLUX_TESTENV_PROFILING=1 serves /debug/pprof (for `go tool pprof` on benchmarks).
+        format!(
+            "--profiling={}",
+            std::env::var_os("FERROFLUX_TESTENV_PROFILING").is_some()
+        ),
         "--v=1".into(),
     ]
 }

@@ -81,6 +81,31 @@ pub async fn delete_namespace(client: &Client, name: &str) {
     let _ = api.delete(name, &DeleteParams::background()).await;
 }
 
+/// Waits (up to ten minutes) until no namespace is Terminating: deleting the thousands of
+/// objects of an earlier run keeps the control plane busy for minutes, which would be
+/// measured as part of the next run.
+pub async fn wait_quiet(client: &Client) {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut said = false;
+    loop {
+        let terminating = api.list(&ListParams::default()).await.map_or(0, |list| {
+            list.items
+                .iter()
+                .filter(|ns| ns.metadata.deletion_timestamp.is_some())
+                .count()
+        });
+        if terminating == 0 || Instant::now() > deadline {
+            return;
+        }
+        if !said {
+            eprintln!("bench: waiting for {terminating} namespace(s) being deleted");
+            said = true;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
 /// Runs `call` for every item, [`PARALLEL_CALLS`] at a time; the first error wins.
 pub async fn for_all<T, F, Fut>(items: Vec<T>, call: F) -> Result<()>
 where
@@ -192,17 +217,7 @@ impl Controller {
 
     /// CPU seconds (user + system) the process has used so far.
     pub fn cpu_seconds(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-        let ticks: u32 = stat.rsplit_once(')').map_or(0, |(_, rest)| {
-            rest.split_whitespace()
-                .skip(11)
-                .take(2)
-                .filter_map(|v| v.parse::<u32>().ok())
-                .sum()
-        });
-        f64::from(ticks) / 100.0
+        process_cpu_seconds(self.pid())
     }
 
     /// The text of the controller's `/metrics`.
@@ -238,6 +253,69 @@ impl Drop for Controller {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// CPU seconds (user + system) process `pid` has used so far (0 when it is gone).
+pub fn process_cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let ticks: u64 = stat.rsplit_once(')').map_or(0, |(_, rest)| {
+        rest.split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|v| v.parse::<u64>().ok())
+            .sum()
+    });
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "clock ticks of a benchmark run are far below 2^52"
+    )]
+    let seconds = ticks as f64 / 100.0;
+    seconds
+}
+
+/// CPU seconds used so far by each component of the test control plane (from its pid files).
+pub fn control_plane_cpu() -> Vec<(String, f64)> {
+    let pids = crate::testenv::cache_dir().join("testenv/run/pids");
+    let mut components: Vec<(String, f64)> = std::fs::read_dir(&pids)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid = std::fs::read_to_string(entry.path())
+                .ok()?
+                .trim()
+                .parse()
+                .ok()?;
+            Some((
+                entry.file_name().to_string_lossy().into_owned(),
+                process_cpu_seconds(pid),
+            ))
+        })
+        .collect();
+    components.sort_by(|a, b| a.0.cmp(&b.0));
+    components
+}
+
+/// Prints the CPU time each control-plane component used between two [`control_plane_cpu`]
+/// snapshots, and what share of the machine's CPUs the run had.
+pub fn print_control_plane_cpu(before: &[(String, f64)], after: &[(String, f64)], wall: Duration) {
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let available = wall.as_secs_f64() * f64::from(u32::try_from(cpus).unwrap_or(1));
+    let mut total = 0.0;
+    for (name, seconds) in after {
+        let used = seconds
+            - before
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0.0, |(_, s)| *s);
+        total += used;
+        eprintln!("bench:   {name:<24} {used:>7.1} s CPU");
+    }
+    eprintln!(
+        "bench: control plane: {total:.1} s CPU of {available:.0} s available ({cpus} CPUs x {:.1} s)",
+        wall.as_secs_f64()
+    );
 }
 
 /// The API server's request counters (`apiserver_request_total`), keyed by
@@ -316,7 +394,7 @@ pub fn print_api_requests(
         "bench: API requests during the run: {total} ({:.1} per object)",
         per(total)
     );
-    for (delta, key) in rows.iter().take(15) {
+    for (delta, key) in rows.iter().take(30) {
         eprintln!("bench:   {delta:>7} {:>6.1}/object  {key}", per(*delta));
     }
 }
@@ -355,33 +433,54 @@ pub async fn wait_all_ready<K>(
 where
     K: ferroflux_runtime::FluxObject,
 {
-    let mut last_report = Instant::now();
+    use futures::StreamExt as _;
+    use kube::runtime::watcher;
+
+    // A watch, not repeated lists: listing a thousand objects with their status several
+    // times a second would load the API server the benchmark measures.
+    let mut events = std::pin::pin!(watcher(api.clone(), watcher::Config::default()));
+    let mut ready = std::collections::HashMap::<String, bool>::new();
+    let mut report = tokio::time::interval(Duration::from_secs(5));
+    report.tick().await;
     loop {
-        let list = api.list(&ListParams::default()).await?;
-        let ready = list.items.iter().filter(|o| is_ready(*o)).count();
-        if ready >= count {
+        let count_ready = || ready.values().filter(|r| **r).count();
+        if count_ready() >= count {
             return Ok(started.elapsed());
         }
-        if last_report.elapsed() > Duration::from_secs(5) {
-            eprintln!(
-                "bench: {ready}/{count} Ready after {:.1} s",
+        let remaining = timeout.saturating_sub(started.elapsed());
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object))) => {
+                    ready.insert(object.name_any(), is_ready(&object));
+                }
+                Some(Ok(watcher::Event::Delete(object))) => {
+                    ready.remove(&object.name_any());
+                }
+                Some(Ok(watcher::Event::Init | watcher::Event::InitDone)) => {}
+                Some(Err(error)) => eprintln!("bench: watch: {error}"),
+                None => bail!("the watch of {} ended", K::kind(&())),
+            },
+            _ = report.tick() => eprintln!(
+                "bench: {}/{count} Ready after {:.1} s",
+                count_ready(),
                 started.elapsed().as_secs_f64()
-            );
-            last_report = Instant::now();
+            ),
+            () = tokio::time::sleep(remaining) => {
+                let stuck = api
+                    .list(&ListParams::default())
+                    .await?
+                    .items
+                    .iter()
+                    .find(|o| !is_ready(*o))
+                    .map(|o| format!("{}: {:?}", o.name_any(), o.status()))
+                    .unwrap_or_default();
+                bail!(
+                    "only {}/{count} {} Ready after {timeout:?}; e.g. {stuck}",
+                    count_ready(),
+                    K::kind(&())
+                );
+            }
         }
-        if started.elapsed() > timeout {
-            let stuck = list
-                .items
-                .iter()
-                .find(|o| !is_ready(*o))
-                .map(|o| format!("{}: {:?}", o.name_any(), o.status()))
-                .unwrap_or_default();
-            bail!(
-                "only {ready}/{count} {} Ready after {timeout:?}; e.g. {stuck}",
-                K::kind(&())
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

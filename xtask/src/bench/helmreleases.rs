@@ -17,8 +17,9 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 
 use super::cluster::{
-    Controller, api_requests, client, create_namespace, delete_namespace, drop_finalizers, for_all,
-    free_ports, kubectl, print_api_requests, rand_suffix, wait_all_ready,
+    Controller, api_requests, client, control_plane_cpu, create_namespace, delete_namespace,
+    drop_finalizers, for_all, free_ports, kubectl, print_api_requests, print_control_plane_cpu,
+    rand_suffix, wait_all_ready, wait_quiet,
 };
 use super::{build_release, machine, mib, process_memory_kib, today, update_doc};
 use crate::generate::repo_root;
@@ -39,6 +40,8 @@ struct Measured {
     all_ready: Duration,
     source_hwm_kib: u64,
     helm_hwm_kib: u64,
+    /// The same objects created directly, until Available (`--baseline`).
+    baseline: Option<Duration>,
 }
 
 /// The controllers' settings for a run.
@@ -48,6 +51,8 @@ pub struct Settings {
     pub helm_concurrent: u16,
     /// The source-controller's `--concurrent`.
     pub source_concurrent: u16,
+    /// Also measure the rollout of the same objects without the controllers.
+    pub baseline: bool,
 }
 
 /// Runs the benchmark for each of `counts`.
@@ -87,7 +92,10 @@ fn bench(counts: &[usize], settings: Settings, write_doc: bool) -> Result<()> {
             url: repository.http_url(false),
             settings,
         };
-        let measured = runtime.block_on(setup.measure(count, &source, &helm))?;
+        let mut measured = runtime.block_on(setup.measure(count, &source, &helm))?;
+        if settings.baseline {
+            measured.baseline = Some(runtime.block_on(super::rollout::run(&client, count))?);
+        }
         eprintln!(
             "bench: {count} HelmReleases Ready in {:.1} s; peak RSS source-controller {:.1} MiB, helm-controller {:.1} MiB",
             measured.all_ready.as_secs_f64(),
@@ -135,6 +143,7 @@ struct Setup<'a> {
 impl Setup<'_> {
     async fn measure(&self, count: usize, source: &Path, helm: &Path) -> Result<Measured> {
         let namespace = format!("bench-hr-{:08x}", rand_suffix());
+        wait_quiet(self.client).await;
         create_namespace(self.client, &namespace).await?;
         let dir = self.work.join(&namespace);
         std::fs::create_dir_all(&dir)?;
@@ -185,6 +194,7 @@ impl Setup<'_> {
         let releases: Api<HelmRelease> = Api::namespaced(self.client.clone(), namespace);
         eprintln!("bench: creating {count} HelmReleases");
         let requests_before = api_requests(self.client).await;
+        let cpu_before = control_plane_cpu();
         let started = Instant::now();
         for_all((0..count).collect(), {
             let api = releases.clone();
@@ -200,6 +210,7 @@ impl Setup<'_> {
         let all_ready = wait_all_ready(&releases, count, started, READY_TIMEOUT)
             .await
             .with_context(|| format!("controller logs in {}", dir.display()))?;
+        print_control_plane_cpu(&cpu_before, &control_plane_cpu(), started.elapsed());
         print_api_requests(&requests_before, &api_requests(self.client).await, count);
         source_controller.report("source-controller", count);
         helm_controller.report("helm-controller", count);
@@ -211,6 +222,7 @@ impl Setup<'_> {
             all_ready,
             source_hwm_kib,
             helm_hwm_kib,
+            baseline: None,
         })
     }
 
@@ -285,7 +297,10 @@ fn doc_block(results: &[Measured], settings: Settings, version: &str) -> String 
          (shared/fixtures/charts/podinfo: Deployment and Service) from one HelmRepository \
          served by a loopback nginx, through its own generated HelmChart; the time runs from \
          the first create call until every HelmRelease is Ready=True (installed, its \
-         Deployment Available through kwok). Peak RSS is each controller's VmHWM. Control plane: {}.\n",
+         Deployment Available through kwok). Peak RSS is each controller's VmHWM. The last \
+         column (`--baseline`) is the floor: the same Deployments and Services rendered by \
+         our Helm engine and created directly with plain POSTs, no controller of ours \
+         running, until all are Available. Control plane: {}.\n",
         today(),
         machine(),
         command.join(" "),
@@ -295,19 +310,21 @@ fn doc_block(results: &[Measured], settings: Settings, version: &str) -> String 
     );
     let _ = writeln!(
         out,
-        "| HelmReleases | all Ready | per HelmRelease | source-controller peak RSS | helm-controller peak RSS | together |"
+        "| HelmReleases | all Ready | per HelmRelease | source-controller peak RSS | helm-controller peak RSS | together | same objects created directly |"
     );
-    let _ = writeln!(out, "|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(out, "|--:|--:|--:|--:|--:|--:|--:|");
     for r in results {
         let seconds = r.all_ready.as_secs_f64();
         let per = seconds * 1000.0 / f64::from(u32::try_from(r.count).unwrap_or(u32::MAX));
         let _ = writeln!(
             out,
-            "| {} | {seconds:.1} s | {per:.1} ms | {:.1} MiB | {:.1} MiB | {:.1} MiB |",
+            "| {} | {seconds:.1} s | {per:.1} ms | {:.1} MiB | {:.1} MiB | {:.1} MiB | {} |",
             r.count,
             mib(r.source_hwm_kib),
             mib(r.helm_hwm_kib),
-            mib(r.source_hwm_kib + r.helm_hwm_kib)
+            mib(r.source_hwm_kib + r.helm_hwm_kib),
+            r.baseline
+                .map_or_else(|| "—".to_owned(), |b| format!("{:.1} s", b.as_secs_f64()))
         );
     }
     let _ = writeln!(

@@ -18,8 +18,9 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 
 use super::cluster::{
-    Controller, api_requests, client, create_namespace, delete_namespace, drop_finalizers, for_all,
-    free_ports, kubectl, print_api_requests, rand_suffix, wait_all_ready,
+    Controller, api_requests, client, control_plane_cpu, create_namespace, delete_namespace,
+    drop_finalizers, for_all, free_ports, kubectl, print_api_requests, print_control_plane_cpu,
+    rand_suffix, wait_all_ready, wait_quiet,
 };
 use super::{build_release, machine, mib, process_memory_kib, today, update_doc};
 use crate::generate::repo_root;
@@ -129,6 +130,7 @@ struct Setup<'a> {
 impl Setup<'_> {
     async fn measure(&self, count: usize, source: &Path, kustomize: &Path) -> Result<Measured> {
         let namespace = format!("bench-ks-{:08x}", rand_suffix());
+        wait_quiet(self.client).await;
         create_namespace(self.client, &namespace).await?;
         let targets: Vec<String> = (0..count).map(|i| format!("{namespace}-{i}")).collect();
         eprintln!("bench: creating {count} target namespaces");
@@ -200,6 +202,7 @@ impl Setup<'_> {
         let kustomizations: Api<Kustomization> = Api::namespaced(self.client.clone(), namespace);
         eprintln!("bench: creating {count} Kustomizations");
         let requests_before = api_requests(self.client).await;
+        let cpu_before = control_plane_cpu();
         let started = Instant::now();
         let names: Vec<usize> = (0..count).collect();
         for_all(names, {
@@ -218,6 +221,7 @@ impl Setup<'_> {
         let all_ready = wait_all_ready(&kustomizations, count, started, READY_TIMEOUT)
             .await
             .with_context(|| format!("controller logs in {}", dir.display()))?;
+        print_control_plane_cpu(&cpu_before, &control_plane_cpu(), started.elapsed());
         print_api_requests(&requests_before, &api_requests(self.client).await, count);
         source_controller.report("source-controller", count);
         kustomize_controller.report("kustomize-controller", count);
