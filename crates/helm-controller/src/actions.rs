@@ -113,6 +113,16 @@ fn entry_of(object: &Value) -> InventoryEntry {
     }
 }
 
+/// How releases apply their objects: as Helm 4 installs and upgrades, one server-side apply
+/// per object without a dry-run before it (a chart that does not render never reaches this
+/// point; an object the API server refuses fails the release, which remediation handles).
+pub(crate) fn apply_options() -> ApplyOptions {
+    ApplyOptions {
+        dry_run: false,
+        ..ApplyOptions::flux(crate::source::MANAGER)
+    }
+}
+
 fn kept(object: &Value) -> bool {
     object
         .pointer("/metadata/annotations/helm.sh~1resource-policy")
@@ -155,7 +165,7 @@ impl Helm {
         for object in &mut objects {
             ownership(object, &self.name, &self.namespace);
         }
-        let mut apply = ApplyOptions::flux(crate::source::MANAGER);
+        let mut apply = apply_options();
         apply.force = options.force;
         let change_set = self
             .manager

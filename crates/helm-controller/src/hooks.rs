@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use ferroflux_runtime::ssa::{ApplyOptions, ObjectId, ResourceManager};
+use ferroflux_runtime::ssa::{ObjectId, ResourceManager};
 use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, PropagationPolicy};
 use kube::{Api, Client};
 use serde_json::Value;
@@ -46,10 +46,7 @@ pub async fn run(
             phase: "Running".to_owned(),
         };
         let applied = manager
-            .apply_all(
-                vec![object.clone()],
-                &ApplyOptions::flux(crate::source::MANAGER),
-            )
+            .apply_all(vec![object.clone()], &crate::actions::apply_options())
             .await;
         let result = match applied {
             Ok(_) => wait(client, manager, &object, timeout).await,

@@ -20,6 +20,10 @@ struct Plan {
     desired: Value,
     entry: ChangeSetEntry,
     write: bool,
+    /// Without a dry-run: what the live object showed of our writes (its
+    /// `resourceVersion` and our managed-fields entry), to tell after the write whether
+    /// the apply changed it.
+    live_mark: Option<WriteMark>,
 }
 
 impl ResourceManager {
@@ -92,25 +96,60 @@ impl ResourceManager {
                     continue;
                 }
             };
+            let mut entry = plan.entry;
             if plan.write {
-                let name = plan.entry.id.name.as_str();
-                let params = PatchParams::apply(&self.field_manager).force();
-                if let Err(error) = plan
-                    .api
-                    .patch(name, &params, &Patch::Apply(&plan.desired))
+                match self
+                    .write(&plan.api, &entry.id, &plan.desired, options)
                     .await
                 {
-                    errors.push(Error::request(&plan.entry.id, "apply failed", &error));
-                    continue;
+                    Ok((_, true)) => entry.action = Action::Created,
+                    Ok((applied, false)) => {
+                        if plan
+                            .live_mark
+                            .is_some_and(|mark| mark.unchanged_by(&applied, &self.field_manager))
+                        {
+                            entry.action = Action::Unchanged;
+                        }
+                    }
+                    Err(error) => {
+                        errors.push(error);
+                        continue;
+                    }
                 }
             }
-            change_set.entries.push(plan.entry);
+            change_set.entries.push(entry);
         }
         if errors.is_empty() {
             Ok(change_set)
         } else {
             Err(ChangeSetError { change_set, errors })
         }
+    }
+
+    /// Applies one object (forcing conflicts); returns the applied object and whether it
+    /// was recreated. Without a dry-run before it, an immutable-field error of a forced
+    /// object recreates it here instead.
+    async fn write(
+        &self,
+        api: &Api<DynamicObject>,
+        id: &ObjectId,
+        desired: &Value,
+        options: &ApplyOptions,
+    ) -> Result<(Value, bool), Error> {
+        let params = PatchParams::apply(&self.field_manager).force();
+        let error = match api.patch(&id.name, &params, &Patch::Apply(desired)).await {
+            Ok(applied) => return Ok((to_json(&applied), false)),
+            Err(error) => error,
+        };
+        let forced = options.force || options.force_selector.matches(desired);
+        if options.dry_run || !forced || !is_immutable(&error) {
+            return Err(Error::request(id, "apply failed", &error));
+        }
+        self.recreate(api, id, options).await?;
+        api.patch(&id.name, &params, &Patch::Apply(desired))
+            .await
+            .map(|applied| (to_json(&applied), true))
+            .map_err(|error| Error::request(id, "apply failed", &error))
     }
 
     /// Reads, skips or dry-runs one object and decides whether it must be written.
@@ -134,6 +173,7 @@ impl ResourceManager {
             api: api.clone(),
             desired,
             write,
+            live_mark: None,
         };
 
         let existing = api
@@ -151,6 +191,15 @@ impl ResourceManager {
             return Ok(plan(desired, Action::Skipped, false));
         }
 
+        if !options.dry_run {
+            let Some(live) = existing else {
+                return Ok(plan(desired, Action::Created, true));
+            };
+            self.cleanup(&api, &id, &desired, &live, options).await?;
+            let mut plan = plan(desired, Action::Configured, true);
+            plan.live_mark = Some(WriteMark::of(&live, &self.field_manager));
+            return Ok(plan);
+        }
         let (dry_run, existing) = self.dry_run(&api, &id, &desired, existing, options).await?;
         let Some(live) = existing else {
             return Ok(plan(desired, Action::Created, true));
@@ -326,6 +375,46 @@ fn dry_run_error(id: &ObjectId, error: &kube::Error) -> Error {
             message: other.to_string(),
         },
     }
+}
+
+/// What an object shows of the last write by a field manager.
+struct WriteMark {
+    resource_version: Option<String>,
+    entry: Option<Value>,
+}
+
+impl WriteMark {
+    fn of(object: &Value, manager: &str) -> Self {
+        Self {
+            resource_version: resource_version(object).map(str::to_owned),
+            entry: applied_entry(object, manager).cloned(),
+        }
+    }
+
+    /// Whether `applied`, the answer to an apply of the object this mark was taken from,
+    /// shows that the apply wrote nothing: the same `resourceVersion`, or (when another
+    /// writer came in between) our managed-fields entry untouched — the API server
+    /// renews the entry's time whenever an apply changes the object.
+    fn unchanged_by(self, applied: &Value, manager: &str) -> bool {
+        (self.resource_version.is_some()
+            && self.resource_version.as_deref() == resource_version(applied))
+            || (self.entry.is_some() && self.entry.as_ref() == applied_entry(applied, manager))
+    }
+}
+
+/// The managed-fields entry of `manager`'s applies to the object itself.
+fn applied_entry<'a>(object: &'a Value, manager: &str) -> Option<&'a Value> {
+    object
+        .pointer("/metadata/managedFields")?
+        .as_array()?
+        .iter()
+        .find(|entry| {
+            entry.get("manager").and_then(Value::as_str) == Some(manager)
+                && entry.get("operation").and_then(Value::as_str) == Some("Apply")
+                && entry
+                    .get("subresource")
+                    .is_none_or(|s| s.as_str() == Some(""))
+        })
 }
 
 fn resource_version(object: &Value) -> Option<&str> {

@@ -94,6 +94,10 @@ pub struct ApplyOptions {
     pub wait_interval: Duration,
     /// How long to wait for staged definitions or a recreated object.
     pub wait_timeout: Duration,
+    /// Dry-run each object first and write only those that would change (Flux's
+    /// kustomize-controller). Without it every object is applied once, as Helm 4 does: an
+    /// object whose `resourceVersion` the apply left alone is reported unchanged.
+    pub dry_run: bool,
 }
 
 impl ApplyOptions {
@@ -109,6 +113,7 @@ impl ApplyOptions {
             cleanup: CleanupOptions::flux(manager),
             wait_interval: Duration::from_secs(2),
             wait_timeout: Duration::from_secs(60),
+            dry_run: true,
         }
     }
 }

@@ -255,3 +255,109 @@ async fn reconcile_disabled_on_the_live_object_skips_it() {
     let data = config_maps.get("c").await.unwrap().data.unwrap();
     assert_eq!(data.get("a").map(String::as_str), Some("1"));
 }
+
+/// Without a dry-run (the helm-controller, as Helm 4): one apply per object, actions told
+/// from the resourceVersion, and a forced immutable change recreates the object.
+#[tokio::test]
+async fn applies_without_a_dry_run_as_helm_does() {
+    let client = client().await;
+    let namespace = TestNamespace::new(&client, "ssa-direct").await;
+    let ns = namespace.name();
+    let manager = manager(&client);
+    let direct = ferroflux_runtime::ssa::ApplyOptions {
+        dry_run: false,
+        ..options()
+    };
+    let job = |image: &str| {
+        json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "migrate", "namespace": ns},
+            "spec": {"template": {"spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "migrate", "image": image}],
+            }}},
+        })
+    };
+    let objects = |value: &str, image: &str| {
+        vec![config_map(ns, "settings", json!({"a": value})), job(image)]
+    };
+
+    let created = manager
+        .apply_all_staged(objects("1", "registry.local/migrate:1"), &direct)
+        .await
+        .expect("the first apply succeeds");
+    assert!(
+        created.entries.iter().all(|e| e.action == Action::Created),
+        "{created}"
+    );
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let version = config_maps
+        .get("settings")
+        .await
+        .unwrap()
+        .resource_version();
+
+    let again = manager
+        .apply_all_staged(objects("1", "registry.local/migrate:1"), &direct)
+        .await
+        .expect("the same apply succeeds");
+    assert!(
+        again.entries.iter().all(|e| e.action == Action::Unchanged),
+        "{again}"
+    );
+    assert_eq!(
+        config_maps
+            .get("settings")
+            .await
+            .unwrap()
+            .resource_version(),
+        version
+    );
+
+    let error = manager
+        .apply_all_staged(objects("2", "registry.local/migrate:2"), &direct)
+        .await
+        .expect_err("an immutable change without force fails");
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("Job/{ns}/migrate apply failed")),
+        "{message}"
+    );
+    assert!(message.contains("immutable"), "{message}");
+    assert_eq!(
+        actions(&error.change_set),
+        [(format!("ConfigMap/{ns}/settings"), Action::Configured)],
+        "the other objects are still applied, as Helm does"
+    );
+
+    let forced = ferroflux_runtime::ssa::ApplyOptions {
+        force: true,
+        ..direct
+    };
+    let recreated = manager
+        .apply_all_staged(objects("2", "registry.local/migrate:2"), &forced)
+        .await
+        .expect("a forced apply recreates the Job");
+    assert_eq!(
+        actions(&recreated),
+        [
+            (format!("ConfigMap/{ns}/settings"), Action::Unchanged),
+            (format!("Job/{ns}/migrate"), Action::Created),
+        ]
+    );
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(client.clone(), ns);
+    let image = jobs
+        .get("migrate")
+        .await
+        .unwrap()
+        .spec
+        .unwrap()
+        .template
+        .spec
+        .unwrap()
+        .containers[0]
+        .image
+        .clone();
+    assert_eq!(image.as_deref(), Some("registry.local/migrate:2"));
+}
