@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use futures::{StreamExt, stream};
-use kube::api::GetParams;
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
+use kube::api::{Api, DynamicObject, GetParams, WatchEvent, WatchParams};
 use tokio::time::{Instant, sleep};
 
 use super::error::{Error, WaitError};
@@ -24,6 +25,9 @@ pub struct WaitOptions {
     pub fail_fast: bool,
 }
 
+/// At most this many objects are followed through watches; larger sets are polled.
+const MAX_WATCHED: usize = 32;
+
 /// The delay before the second poll; later delays double up to [`WaitOptions::interval`].
 pub const FIRST_POLL: Duration = Duration::from_millis(250);
 
@@ -39,7 +43,8 @@ impl Default for WaitOptions {
 }
 
 impl ResourceManager {
-    /// Polls `entries` until all are `Current`. Fails early when an object is `Failed` (with
+    /// Reads `entries` until all are `Current` (once each, then through a watch of each
+    /// object still pending, or by polling when there are many or a watch fails). Fails early when an object is `Failed` (with
     /// `fail_fast`, or when every other object is `Current`), and after the timeout with the
     /// objects that are not `Current`.
     pub async fn wait_for(
@@ -63,6 +68,7 @@ impl ResourceManager {
         // Objects seen `Current` are not polled again: a waited-for set mostly holds objects
         // that are ready at once (Services, ConfigMaps, RBAC) beside the few that take time.
         let mut remaining: Vec<InventoryEntry> = entries.to_vec();
+        let mut first = true;
         loop {
             // Owned entries and a plain filter afterwards keep this future `Send` for any
             // caller (borrowing closures here trip the compiler's higher-ranked checks).
@@ -82,19 +88,8 @@ impl ResourceManager {
                     .map(|(entry, health)| (entry.clone(), (entry.id, health)))
                     .unzip();
             remaining = entries_left;
-            if pending.is_empty() {
-                return Ok(());
-            }
-            let failed: Vec<(ObjectId, HealthResult)> = pending
-                .iter()
-                .filter(|(_, health)| health.status == Status::Failed)
-                .cloned()
-                .collect();
-            if !failed.is_empty() && (options.fail_fast || failed.len() == pending.len()) {
-                return Err(WaitError {
-                    timed_out: false,
-                    objects: failed,
-                });
+            if let Some(result) = settled(&pending, options) {
+                return result;
             }
             let now = Instant::now();
             if now >= deadline {
@@ -103,8 +98,71 @@ impl ResourceManager {
                     objects: pending,
                 });
             }
+            // The objects still on their way (a few Deployments, typically) are followed
+            // through watches rather than polled: one request each instead of one per poll.
+            // A watch that cannot be opened falls back to polling.
+            if first && remaining.len() <= MAX_WATCHED {
+                first = false;
+                if let Some(result) = self
+                    .follow(&remaining, pending, options, deadline, custom)
+                    .await
+                {
+                    return result;
+                }
+                continue;
+            }
             sleep(delay.min(deadline - now)).await;
             delay = (delay * 2).min(options.interval);
+        }
+    }
+
+    /// Follows `entries` through one watch each until they settle or the deadline passes;
+    /// `None` when a watch failed (the caller polls instead).
+    async fn follow(
+        &self,
+        entries: &[InventoryEntry],
+        pending: Vec<(ObjectId, HealthResult)>,
+        options: &WaitOptions,
+        deadline: Instant,
+        custom: Option<CustomHealth<'_>>,
+    ) -> Option<Result<(), WaitError>> {
+        let mut state = pending;
+        let mut streams = Vec::new();
+        for entry in entries {
+            let id = &entry.id;
+            let Ok((api, _)) = self
+                .api_for(&entry_gvk(entry), &id.namespace, &id.subject())
+                .await
+            else {
+                return None;
+            };
+            streams.push(changes(api, entry.id.clone(), deadline));
+        }
+        let mut changes = stream::select_all(streams);
+        loop {
+            let next = tokio::select! {
+                next = changes.next() => next,
+                () = tokio::time::sleep_until(deadline) => {
+                    return Some(Err(WaitError { timed_out: true, objects: state }));
+                }
+            };
+            let Some(Ok((id, live))) = next else {
+                return None;
+            };
+            let health = match live {
+                Some(object) => health::compute_with(&to_json(&object), custom),
+                None => HealthResult::new(Status::NotFound, "Resource not found"),
+            };
+            if health.status == Status::Current {
+                state.retain(|(other, _)| *other != id);
+            } else if let Some(slot) = state.iter_mut().find(|(other, _)| *other == id) {
+                slot.1 = health;
+            } else {
+                state.push((id, health));
+            }
+            if let Some(result) = settled(&state, options) {
+                return Some(result);
+            }
         }
     }
 
@@ -136,4 +194,76 @@ impl ResourceManager {
             Err(error) => HealthResult::new(Status::Unknown, Error::server_message(&error)),
         }
     }
+}
+
+/// The end of a wait given the objects not yet `Current`: `Ok` when there are none, the
+/// failed objects when one failed (with `fail_fast`, or when all that remain failed).
+fn settled(
+    pending: &[(ObjectId, HealthResult)],
+    options: &WaitOptions,
+) -> Option<Result<(), WaitError>> {
+    if pending.is_empty() {
+        return Some(Ok(()));
+    }
+    let failed: Vec<(ObjectId, HealthResult)> = pending
+        .iter()
+        .filter(|(_, health)| health.status == Status::Failed)
+        .cloned()
+        .collect();
+    if !failed.is_empty() && (options.fail_fast || failed.len() == pending.len()) {
+        return Some(Err(WaitError {
+            timed_out: false,
+            objects: failed,
+        }));
+    }
+    None
+}
+
+/// The states of object `id` from a watch of it alone, starting with its current state
+/// from the API server's watch cache (`resourceVersion=0`); `None` once it is deleted or
+/// absent. The watch is reopened when the server ends it; an error ends the stream with
+/// `Err`.
+fn changes(
+    api: Api<DynamicObject>,
+    id: ObjectId,
+    deadline: Instant,
+) -> BoxStream<'static, Result<(ObjectId, Option<DynamicObject>), ()>> {
+    stream::unfold(
+        (
+            api,
+            id,
+            None::<BoxStream<'static, kube::Result<WatchEvent<DynamicObject>>>>,
+        ),
+        move |(api, id, mut open)| async move {
+            loop {
+                if open.is_none() {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    // The server's watch timeout is at most ~5 minutes; reopened after.
+                    let seconds = u32::try_from(left.as_secs().clamp(1, 290)).unwrap_or(290);
+                    let params = WatchParams::default()
+                        .fields(&format!("metadata.name={}", id.name))
+                        .timeout(seconds);
+                    match api.watch(&params, "0").await {
+                        Ok(events) => open = Some(events.boxed()),
+                        Err(_) => return Some((Err(()), (api, id, None))),
+                    }
+                }
+                let events = open.as_mut()?;
+                match events.next().await {
+                    Some(Ok(WatchEvent::Added(object) | WatchEvent::Modified(object))) => {
+                        return Some((Ok((id.clone(), Some(object))), (api, id, open)));
+                    }
+                    Some(Ok(WatchEvent::Deleted(_))) => {
+                        return Some((Ok((id.clone(), None)), (api, id, open)));
+                    }
+                    Some(Ok(WatchEvent::Bookmark(_))) => {}
+                    Some(Ok(WatchEvent::Error(_)) | Err(_)) => {
+                        return Some((Err(()), (api, id, None)));
+                    }
+                    None => open = None,
+                }
+            }
+        },
+    )
+    .boxed()
 }
