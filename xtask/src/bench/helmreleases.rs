@@ -216,6 +216,10 @@ impl Setup<'_> {
         helm_controller.report("helm-controller", count);
         let (source_hwm_kib, _) = process_memory_kib(source_controller.pid())?;
         let (helm_hwm_kib, _) = process_memory_kib(helm_controller.pid())?;
+        // Stopped first: a running helm-controller would start uninstalling and could
+        // write its finalizer back after we dropped it, leaving the namespace Terminating.
+        drop(source_controller);
+        drop(helm_controller);
         release_finalizers(self.client, namespace).await;
         Ok(Measured {
             count,

@@ -43,10 +43,10 @@ impl Default for WaitOptions {
 }
 
 impl ResourceManager {
-    /// Reads `entries` until all are `Current` (once each, then through a watch of each
-    /// object still pending, or by polling when there are many or a watch fails). Fails early when an object is `Failed` (with
-    /// `fail_fast`, or when every other object is `Current`), and after the timeout with the
-    /// objects that are not `Current`.
+    /// Reads `entries` until all are `Current`: once each, then through a watch of each
+    /// object still pending (polling when there are many or a watch fails). Fails early when
+    /// an object is `Failed` (with `fail_fast`, or when every other object is `Current`), and
+    /// after the timeout with the objects that are not `Current`.
     pub async fn wait_for(
         &self,
         entries: &[InventoryEntry],
