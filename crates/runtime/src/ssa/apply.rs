@@ -20,10 +20,9 @@ struct Plan {
     desired: Value,
     entry: ChangeSetEntry,
     write: bool,
-    /// Without a dry-run: what the live object showed of our writes (its
-    /// `resourceVersion` and our managed-fields entry), to tell after the write whether
-    /// the apply changed it.
-    live_mark: Option<WriteMark>,
+    /// Without a dry-run: the live object, to tell from the apply's answer whether the
+    /// apply changed it (status and server-managed metadata aside).
+    live: Option<Value>,
 }
 
 impl ResourceManager {
@@ -104,10 +103,7 @@ impl ResourceManager {
                 {
                     Ok((_, true)) => entry.action = Action::Created,
                     Ok((applied, false)) => {
-                        if plan
-                            .live_mark
-                            .is_some_and(|mark| mark.unchanged_by(&applied, &self.field_manager))
-                        {
+                        if plan.live.is_some_and(|live| !drifted(&live, &applied)) {
                             entry.action = Action::Unchanged;
                         }
                     }
@@ -173,7 +169,7 @@ impl ResourceManager {
             api: api.clone(),
             desired,
             write,
-            live_mark: None,
+            live: None,
         };
 
         let existing = api
@@ -195,9 +191,11 @@ impl ResourceManager {
             let Some(live) = existing else {
                 return Ok(plan(desired, Action::Created, true));
             };
-            self.cleanup(&api, &id, &desired, &live, options).await?;
+            let cleaned = self.cleanup(&api, &id, &desired, &live, options).await?;
             let mut plan = plan(desired, Action::Configured, true);
-            plan.live_mark = Some(WriteMark::of(&live, &self.field_manager));
+            if !cleaned {
+                plan.live = Some(live);
+            }
             return Ok(plan);
         }
         let (dry_run, existing) = self.dry_run(&api, &id, &desired, existing, options).await?;
@@ -375,46 +373,6 @@ fn dry_run_error(id: &ObjectId, error: &kube::Error) -> Error {
             message: other.to_string(),
         },
     }
-}
-
-/// What an object shows of the last write by a field manager.
-struct WriteMark {
-    resource_version: Option<String>,
-    entry: Option<Value>,
-}
-
-impl WriteMark {
-    fn of(object: &Value, manager: &str) -> Self {
-        Self {
-            resource_version: resource_version(object).map(str::to_owned),
-            entry: applied_entry(object, manager).cloned(),
-        }
-    }
-
-    /// Whether `applied`, the answer to an apply of the object this mark was taken from,
-    /// shows that the apply wrote nothing: the same `resourceVersion`, or (when another
-    /// writer came in between) our managed-fields entry untouched — the API server
-    /// renews the entry's time whenever an apply changes the object.
-    fn unchanged_by(self, applied: &Value, manager: &str) -> bool {
-        (self.resource_version.is_some()
-            && self.resource_version.as_deref() == resource_version(applied))
-            || (self.entry.is_some() && self.entry.as_ref() == applied_entry(applied, manager))
-    }
-}
-
-/// The managed-fields entry of `manager`'s applies to the object itself.
-fn applied_entry<'a>(object: &'a Value, manager: &str) -> Option<&'a Value> {
-    object
-        .pointer("/metadata/managedFields")?
-        .as_array()?
-        .iter()
-        .find(|entry| {
-            entry.get("manager").and_then(Value::as_str) == Some(manager)
-                && entry.get("operation").and_then(Value::as_str) == Some("Apply")
-                && entry
-                    .get("subresource")
-                    .is_none_or(|s| s.as_str() == Some(""))
-        })
 }
 
 fn resource_version(object: &Value) -> Option<&str> {
