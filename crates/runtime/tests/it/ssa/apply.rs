@@ -8,7 +8,7 @@ use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::json;
 
-use super::{MANAGER, actions, config_map, deployment, manager, options};
+use super::{MANAGER, actions, config_map, deployment, job, job_image, manager, options};
 
 #[tokio::test]
 async fn creates_then_leaves_unchanged_objects_alone_then_configures() {
@@ -268,19 +268,11 @@ async fn applies_without_a_dry_run_as_helm_does() {
         dry_run: false,
         ..options()
     };
-    let job = |image: &str| {
-        json!({
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {"name": "migrate", "namespace": ns},
-            "spec": {"template": {"spec": {
-                "restartPolicy": "Never",
-                "containers": [{"name": "migrate", "image": image}],
-            }}},
-        })
-    };
     let objects = |value: &str, image: &str| {
-        vec![config_map(ns, "settings", json!({"a": value})), job(image)]
+        vec![
+            config_map(ns, "settings", json!({"a": value})),
+            job(ns, image),
+        ]
     };
 
     let created = manager
@@ -347,17 +339,8 @@ async fn applies_without_a_dry_run_as_helm_does() {
         ]
     );
     let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(client.clone(), ns);
-    let image = jobs
-        .get("migrate")
-        .await
-        .unwrap()
-        .spec
-        .unwrap()
-        .template
-        .spec
-        .unwrap()
-        .containers[0]
-        .image
-        .clone();
-    assert_eq!(image.as_deref(), Some("registry.local/migrate:2"));
+    assert_eq!(
+        job_image(&jobs).await.as_deref(),
+        Some("registry.local/migrate:2")
+    );
 }

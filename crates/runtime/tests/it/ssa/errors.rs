@@ -5,21 +5,9 @@ use ferroflux_testkit::{TestNamespace, client};
 use k8s_openapi::api::batch::v1::Job;
 use kube::ResourceExt;
 use kube::api::Api;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{actions, config_map, manager, options};
-
-fn job(namespace: &str, image: &str) -> Value {
-    json!({
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": "migrate", "namespace": namespace},
-        "spec": {"template": {"spec": {
-            "restartPolicy": "Never",
-            "containers": [{"name": "migrate", "image": image}],
-        }}},
-    })
-}
+use super::{actions, config_map, job, job_image, manager, options};
 
 #[tokio::test]
 async fn immutable_changes_fail_clearly_and_succeed_with_force() {
@@ -70,19 +58,10 @@ async fn immutable_changes_fail_clearly_and_succeed_with_force() {
         .await
         .expect("the annotated apply recreates the Job");
     assert_eq!(recreated.entries[0].action, Action::Created);
-    let image = jobs
-        .get("migrate")
-        .await
-        .unwrap()
-        .spec
-        .unwrap()
-        .template
-        .spec
-        .unwrap()
-        .containers[0]
-        .image
-        .clone();
-    assert_eq!(image.as_deref(), Some("registry.local/migrate:3"));
+    assert_eq!(
+        job_image(&jobs).await.as_deref(),
+        Some("registry.local/migrate:3")
+    );
 }
 
 #[tokio::test]

@@ -38,6 +38,33 @@ fn config_map(namespace: &str, name: &str, data: Value) -> Value {
     object
 }
 
+/// Job `migrate` running `image` (its pod template is immutable).
+fn job(namespace: &str, image: &str) -> Value {
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "migrate", "namespace": namespace},
+        "spec": {"template": {"spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": "migrate", "image": image}],
+        }}},
+    })
+}
+
+/// The image of Job `migrate`'s first container.
+async fn job_image(jobs: &kube::Api<k8s_openapi::api::batch::v1::Job>) -> Option<String> {
+    jobs.get("migrate")
+        .await
+        .expect("Job migrate exists")
+        .spec?
+        .template
+        .spec?
+        .containers
+        .first()?
+        .image
+        .clone()
+}
+
 fn deployment(namespace: &str, name: &str, replicas: i32) -> Value {
     json!({
         "apiVersion": "apps/v1",
