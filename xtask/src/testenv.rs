@@ -41,6 +41,14 @@ pub struct Env {
 }
 
 impl Env {
+    /// The paths of the running (or last) control plane, for commands that only look at it.
+    fn current() -> Self {
+        Env {
+            bin: PathBuf::new(),
+            stages: PathBuf::new(),
+            run: cache_dir().join("testenv/run"),
+        }
+    }
     fn pki(&self) -> PathBuf {
         self.run.join("pki")
     }
@@ -113,21 +121,13 @@ pub fn up() -> Result<bool> {
 }
 
 pub fn down() {
-    let env = Env {
-        bin: PathBuf::new(),
-        stages: PathBuf::new(),
-        run: cache_dir().join("testenv/run"),
-    };
+    let env = Env::current();
     let stopped = stop(&env);
     eprintln!("testenv: stopped {stopped} process(es)");
 }
 
 pub fn status() {
-    let env = Env {
-        bin: PathBuf::new(),
-        stages: PathBuf::new(),
-        run: cache_dir().join("testenv/run"),
-    };
+    let env = Env::current();
     let alive = running(&env);
     for component in COMPONENTS {
         let state = if alive.contains(&component) {
@@ -140,6 +140,18 @@ pub fn status() {
     if alive.len() == COMPONENTS.len() {
         print_env(&env);
     }
+}
+
+/// The running components and their process ids.
+pub fn component_pids() -> Vec<(&'static str, u32)> {
+    let env = Env::current();
+    COMPONENTS
+        .into_iter()
+        .filter_map(|c| {
+            let pid = recorded_pid(&env, c).filter(|pid| alive(*pid))?;
+            Some((c, u32::try_from(pid).ok()?))
+        })
+        .collect()
 }
 
 fn print_env(env: &Env) {
@@ -514,11 +526,7 @@ fn http_ok(env: &Env, url: &str, client_cert: bool) -> bool {
 
 /// The running control plane's OpenAPI v2 document, or `None` when it is not running.
 pub fn openapi_v2() -> Result<Option<String>> {
-    let env = Env {
-        bin: PathBuf::new(),
-        stages: PathBuf::new(),
-        run: cache_dir().join("testenv/run"),
-    };
+    let env = Env::current();
     if !env.kubeconfig().is_file() || !api_ready(&env) {
         return Ok(None);
     }

@@ -274,32 +274,17 @@ pub fn process_cpu_seconds(pid: u32) -> f64 {
     seconds
 }
 
-/// CPU seconds used so far by each component of the test control plane (from its pid files).
-pub fn control_plane_cpu() -> Vec<(String, f64)> {
-    let pids = crate::testenv::cache_dir().join("testenv/run/pids");
-    let mut components: Vec<(String, f64)> = std::fs::read_dir(&pids)
+/// CPU seconds used so far by each running component of the test control plane.
+pub fn control_plane_cpu() -> Vec<(&'static str, f64)> {
+    crate::testenv::component_pids()
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let pid = std::fs::read_to_string(entry.path())
-                .ok()?
-                .trim()
-                .parse()
-                .ok()?;
-            Some((
-                entry.file_name().to_string_lossy().into_owned(),
-                process_cpu_seconds(pid),
-            ))
-        })
-        .collect();
-    components.sort_by(|a, b| a.0.cmp(&b.0));
-    components
+        .map(|(name, pid)| (name, process_cpu_seconds(pid)))
+        .collect()
 }
 
 /// Prints the CPU time each control-plane component used between two [`control_plane_cpu`]
 /// snapshots, and what share of the machine's CPUs the run had.
-pub fn print_control_plane_cpu(before: &[(String, f64)], after: &[(String, f64)], wall: Duration) {
+pub fn print_control_plane_cpu(before: &[(&str, f64)], after: &[(&str, f64)], wall: Duration) {
     let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let available = wall.as_secs_f64() * f64::from(u32::try_from(cpus).unwrap_or(1));
     let mut total = 0.0;
@@ -423,7 +408,7 @@ where
     .await;
 }
 
-/// Polls until `count` objects of `api` are Ready=True; returns the time since `started`.
+/// Waits until `count` objects of `api` are Ready=True; returns the time since `started`.
 pub async fn wait_all_ready<K>(
     api: &Api<K>,
     count: usize,
@@ -433,53 +418,69 @@ pub async fn wait_all_ready<K>(
 where
     K: ferroflux_runtime::FluxObject,
 {
+    let Err(ready) = watch_until(api, count, started, timeout, "Ready", is_ready).await? else {
+        return Ok(started.elapsed());
+    };
+    let stuck = api
+        .list(&ListParams::default())
+        .await?
+        .items
+        .iter()
+        .find(|o| !is_ready(*o))
+        .map(|o| format!("{}: {:?}", o.name_any(), o.status()))
+        .unwrap_or_default();
+    bail!(
+        "only {ready}/{count} {} Ready after {timeout:?}; e.g. {stuck}",
+        K::kind(&())
+    )
+}
+
+/// Watches the objects of `api` until `count` of them are `done`, printing progress every
+/// five seconds; `Ok(Err(n))` with the number done when `timeout` (from `started`) passes.
+///
+/// A watch, not repeated lists: listing a thousand objects with their status several
+/// times a second would load the API server the benchmark measures.
+pub async fn watch_until<K>(
+    api: &Api<K>,
+    count: usize,
+    started: Instant,
+    timeout: Duration,
+    state: &str,
+    done: impl Fn(&K) -> bool,
+) -> Result<std::result::Result<(), usize>>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
     use futures::StreamExt as _;
     use kube::runtime::watcher;
 
-    // A watch, not repeated lists: listing a thousand objects with their status several
-    // times a second would load the API server the benchmark measures.
     let mut events = std::pin::pin!(watcher(api.clone(), watcher::Config::default()));
-    let mut ready = std::collections::HashMap::<String, bool>::new();
+    let mut seen = std::collections::HashMap::<String, bool>::new();
     let mut report = tokio::time::interval(Duration::from_secs(5));
     report.tick().await;
     loop {
-        let count_ready = || ready.values().filter(|r| **r).count();
-        if count_ready() >= count {
-            return Ok(started.elapsed());
+        let finished = seen.values().filter(|d| **d).count();
+        if finished >= count {
+            return Ok(Ok(()));
         }
         let remaining = timeout.saturating_sub(started.elapsed());
         tokio::select! {
             event = events.next() => match event {
                 Some(Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object))) => {
-                    ready.insert(object.name_any(), is_ready(&object));
+                    seen.insert(object.name_any(), done(&object));
                 }
                 Some(Ok(watcher::Event::Delete(object))) => {
-                    ready.remove(&object.name_any());
+                    seen.remove(&object.name_any());
                 }
                 Some(Ok(watcher::Event::Init | watcher::Event::InitDone)) => {}
                 Some(Err(error)) => eprintln!("bench: watch: {error}"),
-                None => bail!("the watch of {} ended", K::kind(&())),
+                None => bail!("the watch ended"),
             },
             _ = report.tick() => eprintln!(
-                "bench: {}/{count} Ready after {:.1} s",
-                count_ready(),
+                "bench: {finished}/{count} {state} after {:.1} s",
                 started.elapsed().as_secs_f64()
             ),
-            () = tokio::time::sleep(remaining) => {
-                let stuck = api
-                    .list(&ListParams::default())
-                    .await?
-                    .items
-                    .iter()
-                    .find(|o| !is_ready(*o))
-                    .map(|o| format!("{}: {:?}", o.name_any(), o.status()))
-                    .unwrap_or_default();
-                bail!(
-                    "only {}/{count} {} Ready after {timeout:?}; e.g. {stuck}",
-                    count_ready(),
-                    K::kind(&())
-                );
-            }
+            () = tokio::time::sleep(remaining) => return Ok(Err(finished)),
         }
     }
 }

@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use k8s_openapi::api::apps::v1::Deployment;
+use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
-use kube::{Client, ResourceExt};
 use serde_json::Value;
 
 use super::cluster::{
     api_requests, control_plane_cpu, create_namespace, delete_namespace, for_all,
-    print_api_requests, print_control_plane_cpu, rand_suffix, wait_quiet,
+    print_api_requests, print_control_plane_cpu, rand_suffix, wait_quiet, watch_until,
 };
 use crate::generate::repo_root;
 
@@ -100,43 +100,26 @@ fn api_of(client: &Client, namespace: &str, object: &Value) -> Api<DynamicObject
     Api::namespaced_with(client.clone(), namespace, &resource)
 }
 
-/// Waits (through a watch) until `count` Deployments of `namespace` are Available.
+/// Waits until `count` Deployments of `namespace` are Available.
 async fn wait_available(
     client: &Client,
     namespace: &str,
     count: usize,
     started: Instant,
 ) -> Result<Duration> {
-    use futures::StreamExt as _;
-    use kube::runtime::watcher;
-
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    let mut events = std::pin::pin!(watcher(api, watcher::Config::default()));
-    let mut available = std::collections::HashMap::<String, bool>::new();
-    let mut report = tokio::time::interval(Duration::from_secs(5));
-    report.tick().await;
-    loop {
-        let done = available.values().filter(|a| **a).count();
-        if done >= count {
-            return Ok(started.elapsed());
-        }
-        if started.elapsed() > READY_TIMEOUT {
-            bail!("only {done}/{count} Deployments Available after {READY_TIMEOUT:?}");
-        }
-        tokio::select! {
-            event = events.next() => match event {
-                Some(Ok(watcher::Event::Apply(d) | watcher::Event::InitApply(d))) => {
-                    available.insert(d.name_any(), is_available(&d));
-                }
-                Some(Ok(_)) => {}
-                Some(Err(error)) => eprintln!("bench: watch: {error}"),
-                None => bail!("the watch of Deployments ended"),
-            },
-            _ = report.tick() => eprintln!(
-                "bench: {done}/{count} Available after {:.1} s",
-                started.elapsed().as_secs_f64()
-            ),
-        }
+    match watch_until(
+        &api,
+        count,
+        started,
+        READY_TIMEOUT,
+        "Available",
+        is_available,
+    )
+    .await?
+    {
+        Ok(()) => Ok(started.elapsed()),
+        Err(done) => bail!("only {done}/{count} Deployments Available after {READY_TIMEOUT:?}"),
     }
 }
 

@@ -21,8 +21,11 @@ struct Plan {
     entry: ChangeSetEntry,
     write: bool,
     /// Without a dry-run: the live object, to tell from the apply's answer whether the
-    /// apply changed it (status and server-managed metadata aside).
+    /// apply changed it (status and server-managed metadata aside) and whether it is
+    /// forced.
     live: Option<Value>,
+    /// Without a dry-run: whether the metadata cleanup already wrote to the object.
+    cleaned: bool,
 }
 
 impl ResourceManager {
@@ -97,13 +100,14 @@ impl ResourceManager {
             };
             let mut entry = plan.entry;
             if plan.write {
+                let live = plan.live.as_ref();
                 match self
-                    .write(&plan.api, &entry.id, &plan.desired, options)
+                    .write(&plan.api, &entry.id, &plan.desired, live, options)
                     .await
                 {
                     Ok((_, true)) => entry.action = Action::Created,
                     Ok((applied, false)) => {
-                        if plan.live.is_some_and(|live| !drifted(&live, &applied)) {
+                        if !plan.cleaned && live.is_some_and(|live| !drifted(live, &applied)) {
                             entry.action = Action::Unchanged;
                         }
                     }
@@ -130,6 +134,7 @@ impl ResourceManager {
         api: &Api<DynamicObject>,
         id: &ObjectId,
         desired: &Value,
+        live: Option<&Value>,
         options: &ApplyOptions,
     ) -> Result<(Value, bool), Error> {
         let params = PatchParams::apply(&self.field_manager).force();
@@ -137,8 +142,7 @@ impl ResourceManager {
             Ok(applied) => return Ok((to_json(&applied), false)),
             Err(error) => error,
         };
-        let forced = options.force || options.force_selector.matches(desired);
-        if options.dry_run || !forced || !is_immutable(&error) {
+        if options.dry_run || live.is_none() || !recreates(options, desired, live, &error) {
             return Err(Error::request(id, "apply failed", &error));
         }
         self.recreate(api, id, options).await?;
@@ -170,6 +174,7 @@ impl ResourceManager {
             desired,
             write,
             live: None,
+            cleaned: false,
         };
 
         let existing = api
@@ -191,11 +196,11 @@ impl ResourceManager {
             let Some(live) = existing else {
                 return Ok(plan(desired, Action::Created, true));
             };
-            let cleaned = self.cleanup(&api, &id, &desired, &live, options).await?;
             let mut plan = plan(desired, Action::Configured, true);
-            if !cleaned {
-                plan.live = Some(live);
-            }
+            plan.cleaned = self
+                .cleanup(&api, &id, &plan.desired, &live, options)
+                .await?;
+            plan.live = Some(live);
             return Ok(plan);
         }
         let (dry_run, existing) = self.dry_run(&api, &id, &desired, existing, options).await?;
@@ -236,12 +241,7 @@ impl ResourceManager {
             Ok(result) => return Ok((to_json(&result), existing)),
             Err(error) => error,
         };
-        let forced = options.force
-            || options.force_selector.matches(desired)
-            || existing
-                .as_ref()
-                .is_some_and(|live| options.force_selector.matches(live));
-        if existing.is_none() || !forced || !is_immutable(&error) {
+        if existing.is_none() || !recreates(options, desired, existing.as_ref(), &error) {
             return Err(dry_run_error(id, &error));
         }
         self.recreate(api, id, options).await?;
@@ -337,6 +337,21 @@ fn validate(object: &Value) -> Result<GroupVersionKind, Error> {
     }
     let (group, version) = split_api_version(api_version);
     Ok(GroupVersionKind::gvk(group, version, kind))
+}
+
+/// Whether a failed apply is answered by recreating the object: it is forced (by the
+/// options, or by the force annotation on the desired or the live object) and the error
+/// reads as an immutable-field error.
+fn recreates(
+    options: &ApplyOptions,
+    desired: &Value,
+    live: Option<&Value>,
+    error: &kube::Error,
+) -> bool {
+    let forced = options.force
+        || options.force_selector.matches(desired)
+        || live.is_some_and(|live| options.force_selector.matches(live));
+    forced && is_immutable(error)
 }
 
 /// kubectl's and Flux's test for an immutable-field error (it has false positives: any

@@ -96,7 +96,8 @@ pub struct ApplyOptions {
     pub wait_timeout: Duration,
     /// Dry-run each object first and write only those that would change (Flux's
     /// kustomize-controller). Without it every object is applied once, as Helm 4 does: an
-    /// object whose `resourceVersion` the apply left alone is reported unchanged.
+    /// object whose apply answer does not differ from the live object is reported
+    /// unchanged.
     pub dry_run: bool,
 }
 

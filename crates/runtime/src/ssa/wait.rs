@@ -116,17 +116,17 @@ impl ResourceManager {
         }
     }
 
-    /// Follows `entries` through one watch each until they settle or the deadline passes;
-    /// `None` when a watch failed (the caller polls instead).
+    /// Follows `entries` (whose last-read health is `state`) through one watch each until
+    /// they settle or the deadline passes; `None` when a watch failed (the caller polls
+    /// instead).
     async fn follow(
         &self,
         entries: &[InventoryEntry],
-        pending: Vec<(ObjectId, HealthResult)>,
+        mut state: Vec<(ObjectId, HealthResult)>,
         options: &WaitOptions,
         deadline: Instant,
         custom: Option<CustomHealth<'_>>,
     ) -> Option<Result<(), WaitError>> {
-        let mut state = pending;
         let mut streams = Vec::new();
         for entry in entries {
             let id = &entry.id;

@@ -257,7 +257,7 @@ async fn reconcile_disabled_on_the_live_object_skips_it() {
 }
 
 /// Without a dry-run (the helm-controller, as Helm 4): one apply per object, actions told
-/// from the resourceVersion, and a forced immutable change recreates the object.
+/// from the apply's answer, and a forced immutable change recreates the object.
 #[tokio::test]
 async fn applies_without_a_dry_run_as_helm_does() {
     let client = client().await;
