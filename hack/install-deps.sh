@@ -65,6 +65,8 @@ fi
 # The reference helm for the helm-controller tests (`helm history/rollback`), the chart
 # rendering conformance test and `helm push` to the OCI registry (a Go module).
 "$(dirname "$0")/build-helm.sh" >/dev/null
+# The reference cosign for the source-controller's signature verification tests (a Go module).
+"$(dirname "$0")/build-cosign.sh" >/dev/null
 
 for cmd in "${need_cmds[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || { echo "install-deps: required command '$cmd' is missing" >&2; exit 1; }

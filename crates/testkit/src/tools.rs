@@ -36,3 +36,20 @@ pub fn helm() -> PathBuf {
         )
     })
 }
+
+/// The reference cosign, built (once, then cached) by `hack/build-cosign.sh`: the
+/// source-controller tests sign artifacts and charts with it. Panics with the script's
+/// output when it cannot be built (tests never skip silently).
+pub fn cosign() -> PathBuf {
+    let script = crate::repo_root().join("hack/build-cosign.sh");
+    let output = std::process::Command::new("bash")
+        .arg(&script)
+        .output()
+        .expect("running hack/build-cosign.sh");
+    assert!(
+        output.status.success(),
+        "hack/build-cosign.sh failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}

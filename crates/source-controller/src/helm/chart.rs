@@ -172,6 +172,17 @@ impl HelmChartReconciler {
         let generation = object.metadata.generation.unwrap_or_default();
         self.housekeeping(context, status, generation, &namespace, &name);
 
+        {
+            // A failed verification is always recalculated (Flux).
+            let mut conditions =
+                Conditions::new(status.conditions_mut(), generation, context.clock.as_ref());
+            if object.spec.verify.is_none()
+                || ferroflux_runtime::conditions::is_false(conditions.list(), "SourceVerified")
+            {
+                conditions.delete("SourceVerified");
+            }
+        }
+        let mut verified_version = None;
         let source = self.source(context, object).await?;
         let constraint = object.spec.version.clone().unwrap_or_default();
         let build = match &source {
@@ -190,18 +201,19 @@ impl HelmChartReconciler {
                     .await?
             }
             Source::Oci(repo) => {
-                if object.spec.verify.is_some() {
-                    // Never pretend a signature was checked.
-                    return Err(HelmError::Source {
-                        reason: "VerificationError",
-                        message: "chart signature verification (spec.verify) is not supported by ferroflux yet; remove spec.verify to use the chart unverified".to_owned(),
-                        stalled: true,
-                    });
-                }
                 let registry = ChartRegistry::connect(&context.client, repo).await?;
+                let keys = verification_keys(context, object).await?;
                 let version = registry.version(&object.spec.chart, &constraint).await?;
-                self.build_remote(object, status, Remote::Oci(Box::new(registry), version))
-                    .await?
+                if let Some(keys) = &keys {
+                    registry.verify(&object.spec.chart, &version, keys).await?;
+                }
+                let build = self
+                    .build_remote(object, status, Remote::Oci(Box::new(registry), version))
+                    .await?;
+                if keys.is_some() {
+                    verified_version = Some(build.version.clone());
+                }
+                build
             }
             Source::Tarball(kind, artifact) => {
                 status.observed_source_artifact_revision = Some(artifact.revision.clone());
@@ -209,6 +221,13 @@ impl HelmChartReconciler {
                     .await?
             }
         };
+        if let Some(version) = verified_version {
+            Conditions::new(status.conditions_mut(), generation, context.clock.as_ref()).mark_true(
+                "SourceVerified",
+                "Succeeded",
+                format!("verified signature of version {version}"),
+            );
+        }
         let summary = build.summary();
         let Some(data) = build.data.clone() else {
             status.observed_chart_name = Some(build.name.clone());
@@ -724,6 +743,39 @@ pub fn download_error(error: GetError, max: u64) -> HelmError {
         ));
     }
     error
+}
+
+/// The public keys `spec.verify` trusts, `None` without `spec.verify`.
+async fn verification_keys(
+    context: &Context,
+    object: &HelmChart,
+) -> Result<Option<Vec<crate::oci::cosign::PublicKey>>, HelmError> {
+    let Some(verify) = &object.spec.verify else {
+        return Ok(None);
+    };
+    let secret = verify.secret_ref.as_ref().map(|r| r.name.as_str());
+    let namespace = object.namespace().unwrap_or_default();
+    let failed = |message: String, stalled: bool| HelmError::Verification {
+        message: format!(
+            "failed to verify the signature using provider '{}': {message}",
+            crate::oci::cosign::provider_name(verify.provider, secret.is_some()),
+        ),
+        stalled,
+    };
+    let keys =
+        crate::oci::cosign::trusted_keys(&context.client, &namespace, verify.provider, secret)
+            .await
+            .map_err(|e| failed(e.message, e.stalled))?;
+    if keys.is_empty() {
+        return Err(failed(
+            format!(
+                "no public keys found in secret '{namespace}/{}'",
+                secret.unwrap_or_default()
+            ),
+            false,
+        ));
+    }
+    Ok(Some(keys))
 }
 
 #[cfg(test)]

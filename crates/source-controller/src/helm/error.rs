@@ -20,6 +20,8 @@ pub enum BuildReason {
     DependencyBuild,
     /// Loading or packaging the chart failed.
     ChartPackage,
+    /// The chart's signature did not verify (`spec.verify`).
+    Verification,
 }
 
 impl BuildReason {
@@ -32,6 +34,7 @@ impl BuildReason {
             Self::ValuesFiles => "ValuesFilesError",
             Self::DependencyBuild => "DependencyBuildError",
             Self::ChartPackage => "ChartPackageError",
+            Self::Verification => "ChartVerificationError",
         }
     }
 
@@ -44,6 +47,7 @@ impl BuildReason {
             Self::ValuesFiles => "values files merge error",
             Self::DependencyBuild => "dependency build error",
             Self::ChartPackage => "chart package error",
+            Self::Verification => "chart verification error",
         }
     }
 
@@ -59,7 +63,11 @@ impl BuildReason {
     fn is_build(self) -> bool {
         matches!(
             self,
-            Self::MetadataPatch | Self::ValuesFiles | Self::DependencyBuild | Self::ChartPackage
+            Self::MetadataPatch
+                | Self::ValuesFiles
+                | Self::DependencyBuild
+                | Self::ChartPackage
+                | Self::Verification
         )
     }
 }
@@ -85,6 +93,15 @@ pub enum HelmError {
         /// `SourceUnavailable`, `UnsupportedSourceKind`.
         reason: &'static str,
         /// What is wrong.
+        message: String,
+        /// Only a spec change helps.
+        stalled: bool,
+    },
+    /// `spec.verify` cannot be set up (`VerificationError`): no keys, an unsupported
+    /// provider.
+    #[error("{message}")]
+    Verification {
+        /// What is wrong, with Flux's `failed to verify the signature using provider` prefix.
         message: String,
         /// Only a spec change helps.
         stalled: bool,
@@ -130,12 +147,24 @@ impl HelmError {
         }
     }
 
+    /// Whether the error makes `SourceVerified` False.
+    pub fn is_verification(&self) -> bool {
+        matches!(
+            self,
+            Self::Verification { .. }
+                | Self::Build {
+                    reason: BuildReason::Verification,
+                    ..
+                }
+        )
+    }
+
     /// The negative condition the error is reported under, if any.
     pub fn condition(&self) -> Option<&'static str> {
         match self {
             Self::Build { reason, .. } if reason.is_build() => Some("BuildFailed"),
             Self::Storage { .. } => Some("StorageOperationFailed"),
-            Self::Kubernetes(_) => None,
+            Self::Verification { .. } | Self::Kubernetes(_) => None,
             _ => Some("FetchFailed"),
         }
     }
@@ -150,6 +179,7 @@ impl ReconcileError for HelmError {
             Self::Indexation(_) => "IndexationFailed",
             Self::Source { reason, .. } | Self::Storage { reason, .. } => reason,
             Self::NoSourceArtifact(_) => "NoSourceArtifact",
+            Self::Verification { .. } => "VerificationError",
             Self::Build { reason, .. } => reason.reason(),
             Self::Kubernetes(_) => "ReconciliationFailed",
         }
@@ -157,7 +187,9 @@ impl ReconcileError for HelmError {
 
     fn disposition(&self) -> Disposition {
         match self {
-            Self::InvalidUrl(_) | Self::Source { stalled: true, .. } => Disposition::Stalled,
+            Self::InvalidUrl(_)
+            | Self::Source { stalled: true, .. }
+            | Self::Verification { stalled: true, .. } => Disposition::Stalled,
             Self::Build { reason, .. } if reason.persistent() => Disposition::Stalled,
             Self::NoSourceArtifact(_) => Disposition::Wait(Duration::from_secs(5)),
             _ => Disposition::Retry,

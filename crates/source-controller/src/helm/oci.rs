@@ -175,6 +175,32 @@ impl ChartRegistry {
             })
     }
 
+    /// Checks the cosign signature of chart `name` at `version` against `keys` (Flux's
+    /// `VerifyChart`, run before every build when `spec.verify` is set).
+    pub async fn verify(
+        &self,
+        name: &str,
+        version: &str,
+        keys: &[crate::oci::cosign::PublicKey],
+    ) -> Result<(), HelmError> {
+        let reference = format!("{}/{name}:{version}", self.url);
+        let failed = |message: String| {
+            HelmError::build(
+                BuildReason::Verification,
+                format!("failed to verify {reference}: {message}"),
+            )
+        };
+        let repository = self.base.join(name);
+        let digest = self
+            .client
+            .resolve_digest(&repository, &version.replace('+', "_"))
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        crate::oci::cosign::verify(&self.client, &repository, &digest, keys)
+            .await
+            .map_err(|e| failed(e.to_string()))
+    }
+
     /// A refused or missing login is `AuthenticationFailed`, as Flux's login step reports.
     fn authentication(&self, error: &OciError) -> Option<HelmError> {
         error.is_unauthorized().then(|| {

@@ -44,6 +44,9 @@ pub fn conclude<S: FluxStatus>(
             if let Some(condition) = error.condition() {
                 conditions.mark_true(condition, error.reason(), error.to_string());
             }
+            if error.is_verification() {
+                conditions.mark_false("SourceVerified", "VerificationError", error.to_string());
+            }
             // A fetch failure supersedes a build failure and the reverse, as in Flux.
             match error.condition() {
                 Some("FetchFailed") => conditions.delete("BuildFailed"),

@@ -6,5 +6,6 @@
     reason = "the push half of the client serves tests (included by path) and the HelmChart reconciler"
 )]
 pub mod client;
+pub mod cosign;
 pub mod reconciler;
 pub mod store;

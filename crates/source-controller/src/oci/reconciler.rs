@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ferroflux_api::meta::Artifact;
+use ferroflux_api::meta::{Artifact, ConditionStatus};
 use ferroflux_api::source::v1::{
     OCILayerOperation, OCIProvider, OCIRepository, OCIRepositoryStatus,
 };
@@ -127,13 +127,16 @@ impl OCIRepositoryReconciler {
         let generation = object.metadata.generation.unwrap_or_default();
         self.housekeeping(context, object, status);
 
-        if object.spec.verify.is_some() {
-            // Never pretend a signature was checked: refuse until verification exists.
-            return Err(SourceError::Verification {
-                reason: "VerificationError",
-                message: "signature verification (spec.verify) is not supported by ferroflux yet; remove spec.verify to use this artifact unverified".to_owned(),
-                stalled: true,
-            });
+        {
+            // A failed verification is always retried; a successful one stands for the
+            // revision it was made for (Flux).
+            let mut conditions =
+                Conditions::new(status.conditions_mut(), generation, context.clock.as_ref());
+            let failed =
+                ferroflux_runtime::conditions::is_false(conditions.list(), "SourceVerified");
+            if object.spec.verify.is_none() || failed {
+                conditions.delete("SourceVerified");
+            }
         }
         let timeout = store::timeout(object.spec.timeout.as_deref())?;
         let repository =
@@ -145,6 +148,11 @@ impl OCIRepositoryReconciler {
         let resolved = tokio::time::timeout(timeout, resolve(&client, object, &repository))
             .await
             .map_err(|_| timed_out("failed to determine artifact digest", timeout))??;
+
+        if object.spec.verify.is_some() {
+            self.verify(context, object, status, &client, &repository, &resolved)
+                .await?;
+        }
 
         let content_unchanged = status.observed_ignore == object.spec.ignore
             && status.observed_layer_selector == object.spec.layer_selector;
@@ -221,6 +229,79 @@ impl OCIRepositoryReconciler {
             publish_new_artifact(context, object, &artifact).await;
         }
         Ok(Outcome::Done)
+    }
+
+    /// Checks the signature of the resolved manifest (`spec.verify`) unless the stored
+    /// artifact already has this revision and it was verified for this generation.
+    async fn verify(
+        &self,
+        context: &Context,
+        object: &OCIRepository,
+        status: &mut OCIRepositoryStatus,
+        client: &RegistryClient,
+        repository: &Repository,
+        resolved: &Resolved,
+    ) -> Result<(), SourceError> {
+        let Some(verify) = &object.spec.verify else {
+            return Ok(());
+        };
+        let generation = object.metadata.generation.unwrap_or_default();
+        let verified =
+            ferroflux_runtime::conditions::get(status.conditions_mut(), "SourceVerified")
+                .is_some_and(|c| {
+                    c.status == ConditionStatus::True && c.observed_generation == Some(generation)
+                });
+        if verified
+            && status
+                .artifact
+                .as_ref()
+                .is_some_and(|a| a.revision == resolved.revision)
+        {
+            return Ok(());
+        }
+        let secret = verify.secret_ref.as_ref().map(|r| r.name.as_str());
+        let provider = super::cosign::provider_name(verify.provider, secret.is_some());
+        let failed = |message: String, stalled: bool| SourceError::Verification {
+            reason: "VerificationError",
+            message: format!(
+                "failed to verify the signature using provider '{provider}': {message}"
+            ),
+            stalled,
+        };
+        let namespace = object.namespace().unwrap_or_default();
+        let keys =
+            super::cosign::trusted_keys(&context.client, &namespace, verify.provider, secret)
+                .await
+                .map_err(|e| failed(e.message, e.stalled))?;
+        let reference = format!("{repository}@{}", resolved.digest);
+        let timeout = store::timeout(object.spec.timeout.as_deref())?;
+        let result = tokio::time::timeout(
+            timeout,
+            super::cosign::verify(client, repository, &resolved.digest, &keys),
+        )
+        .await
+        .map_err(|_| {
+            failed(
+                format!(
+                    "timed out after {}",
+                    ferroflux_runtime::duration::format(timeout)
+                ),
+                false,
+            )
+        })?;
+        if let Err(error) = result {
+            info!(name = %object.name_any(), %namespace, %reference, "signature not verified: {error}");
+            return Err(failed(
+                format!("no matching signatures were found for '{reference}'"),
+                false,
+            ));
+        }
+        Conditions::new(status.conditions_mut(), generation, context.clock.as_ref()).mark_true(
+            "SourceVerified",
+            "Succeeded",
+            format!("verified signature of revision {}", resolved.revision),
+        );
+        Ok(())
     }
 
     /// GC, and forget an advertised artifact whose file disappeared.

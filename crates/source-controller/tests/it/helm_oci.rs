@@ -16,7 +16,7 @@ use crate::helm_harness::{
 
 /// Packages podinfo at `version` and pushes it with the real helm to `oci://<registry>/charts`.
 /// Returns the package's `sha256:<hex>`.
-fn helm_push(registry: &Registry, version: &str) -> String {
+pub fn helm_push(registry: &Registry, version: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let package = package_podinfo(version, |_| {});
     let file = dir.path().join(format!("podinfo-{version}.tgz"));

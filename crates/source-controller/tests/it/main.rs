@@ -23,3 +23,4 @@ mod helm_repository;
 mod oci_basics;
 mod oci_failures;
 mod oci_support;
+mod oci_verify;
