@@ -1,19 +1,25 @@
 //! `spec.dependsOn`: every dependency HelmRelease must exist and be Ready at its latest
-//! generation.
+//! generation, or satisfy its `readyExpr` (CEL over `self` and `dep`).
 
 use std::time::Duration;
 
 use ferroflux_api::helm::v2::HelmRelease;
+use ferroflux_runtime::cel::CelError;
 use ferroflux_runtime::driver::ready_at_generation;
 use kube::{Api, Client, ResourceExt};
 
 use crate::error::HelmError;
 
-/// Checks the dependencies of `object`.
+/// Flux's prefix of terminal configuration errors.
+const TERMINAL: &str = "Reconciliation failed terminally due to configuration error";
+
+/// Checks the dependencies of `object`; `additive`: Flux's AdditiveCELDependencyCheck
+/// feature gate (a `readyExpr` adds to the built-in readiness check instead of replacing it).
 pub async fn check(
     client: &Client,
     object: &HelmRelease,
     requeue: Duration,
+    additive: bool,
 ) -> Result<(), HelmError> {
     let own_namespace = object.namespace().unwrap_or_default();
     for dependency in object.spec.depends_on.iter().flatten() {
@@ -23,15 +29,6 @@ pub async fn check(
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| own_namespace.clone());
         let name = format!("{namespace}/{}", dependency.name);
-        if dependency
-            .ready_expr
-            .as_deref()
-            .is_some_and(|e| !e.is_empty())
-        {
-            return Err(HelmError::InvalidSpec(format!(
-                "dependency '{name}': readyExpr (CEL) is not supported by ferroflux yet"
-            )));
-        }
         let not_ready = |why: &str| {
             HelmError::DependencyNotReady(
                 format!(
@@ -45,9 +42,37 @@ pub async fn check(
         let Some(found) = api.get_opt(&dependency.name).await? else {
             return Err(not_ready("not found"));
         };
+        if let Some(expression) = dependency.ready_expr.as_deref().filter(|e| !e.is_empty()) {
+            match ready_expr(expression, object, &found) {
+                Ok(true) => {}
+                Ok(false) => return Err(not_ready("is not ready according to readyExpr eval")),
+                Err(e) if e.is_terminal() => {
+                    return Err(HelmError::InvalidCel(format!(
+                        "{TERMINAL}: failed to evaluate dependency {}: {e}",
+                        dependency.name
+                    )));
+                }
+                Err(e) => return Err(not_ready(&format!("could not be evaluated: {e}"))),
+            }
+            // The expression replaces the built-in check unless Flux's
+            // AdditiveCELDependencyCheck feature gate adds it back.
+            if !additive {
+                continue;
+            }
+        }
         if !ready_at_generation(&found) {
             return Err(not_ready("is not ready"));
         }
     }
     Ok(())
+}
+
+/// Evaluates `expression` with `self` (the dependent) and `dep` (the dependency).
+fn ready_expr(
+    expression: &str,
+    own: &HelmRelease,
+    dependency: &HelmRelease,
+) -> Result<bool, CelError> {
+    let json = |object: &HelmRelease| serde_json::to_value(object).unwrap_or_default();
+    ferroflux_runtime::cel::dependency_ready(expression, &json(own), &json(dependency))
 }

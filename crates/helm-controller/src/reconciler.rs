@@ -128,8 +128,13 @@ impl Reconciler<HelmRelease> for HelmReleaseReconciler {
             .await?;
         // Progress is published only when a Helm action runs (crate::atomic): a no-op
         // reconciliation leaves the status as it was.
-        crate::dependencies::check(&context.client, object, self.sources.requeue_dependency)
-            .await?;
+        crate::dependencies::check(
+            &context.client,
+            object,
+            self.sources.requeue_dependency,
+            self.sources.additive_cel_dependency_check,
+        )
+        .await?;
         let source = source::resolve(&context.client, object, &self.sources).await?;
         let values = crate::values::compose(
             ferroflux_runtime::lookup::Lookup::Cluster(&context.client),

@@ -30,6 +30,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             no_cross_namespace_refs: args.runtime.no_cross_namespace_refs,
             external_artifacts: args.runtime.feature_enabled("ExternalArtifact", false),
             requeue_dependency: args.runtime.requeue_dependency,
+            additive_cel_dependency_check: args
+                .runtime
+                .feature_enabled("AdditiveCELDependencyCheck", false),
             http_retry: args.http_retry,
             stores: Some(SourceStores {
                 charts,

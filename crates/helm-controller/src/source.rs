@@ -36,6 +36,9 @@ pub struct SourceSettings {
     pub external_artifacts: bool,
     /// How long to wait for a source that is not ready.
     pub requeue_dependency: Duration,
+    /// Flux's AdditiveCELDependencyCheck feature gate: a `dependsOn[].readyExpr` adds to the
+    /// built-in readiness check instead of replacing it.
+    pub additive_cel_dependency_check: bool,
     /// Artifact download retries.
     pub http_retry: u32,
     /// The controller's watch caches of chart sources, read instead of the API server

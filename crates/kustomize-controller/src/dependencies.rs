@@ -1,20 +1,28 @@
 //! `spec.dependsOn`: every dependency must be Ready at its latest generation, and at the
-//! same source revision when it reads the same source.
+//! same source revision when it reads the same source, or satisfy its `readyExpr` (CEL
+//! over `self` and `dep`).
 
 use std::time::Duration;
 
 use ferroflux_api::kustomize::v1::Kustomization;
+use ferroflux_runtime::cel::CelError;
 use ferroflux_runtime::driver::ready_at_generation;
 use kube::{Api, Client, ResourceExt};
 
 use crate::error::KustomizeError;
 
-/// Checks the dependencies of `object`, whose source is at `revision`.
+/// Flux's prefix of terminal configuration errors.
+const TERMINAL: &str = "Reconciliation failed terminally due to configuration error";
+
+/// Checks the dependencies of `object`, whose source is at `revision`; `additive`: Flux's
+/// AdditiveCELDependencyCheck feature gate (a `readyExpr` adds to the built-in checks
+/// instead of replacing them).
 pub async fn check(
     client: &Client,
     object: &Kustomization,
     revision: &str,
     requeue: Duration,
+    additive: bool,
 ) -> Result<(), KustomizeError> {
     let own_namespace = object.namespace().unwrap_or_default();
     for dependency in object.spec.depends_on.iter().flatten() {
@@ -24,15 +32,6 @@ pub async fn check(
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| own_namespace.clone());
         let name = format!("{namespace}/{}", dependency.name);
-        if dependency
-            .ready_expr
-            .as_deref()
-            .is_some_and(|e| !e.is_empty())
-        {
-            return Err(KustomizeError::InvalidSpec(format!(
-                "dependency '{name}': readyExpr (CEL) is not supported by ferroflux yet"
-            )));
-        }
         let api: Api<Kustomization> = Api::namespaced(client.clone(), &namespace);
         let not_ready = |why: &str| {
             KustomizeError::DependencyNotReady(
@@ -46,6 +45,24 @@ pub async fn check(
         let Some(found) = api.get_opt(&dependency.name).await? else {
             return Err(not_ready("not found"));
         };
+        if let Some(expression) = dependency.ready_expr.as_deref().filter(|e| !e.is_empty()) {
+            match ready_expr(expression, object, &found) {
+                Ok(true) => {}
+                Ok(false) => return Err(not_ready("is not ready according to readyExpr eval")),
+                Err(e) if e.is_terminal() => {
+                    return Err(KustomizeError::InvalidCel(format!(
+                        "{TERMINAL}: failed to evaluate dependency {}: {e}",
+                        dependency.name
+                    )));
+                }
+                Err(e) => return Err(not_ready(&format!("could not be evaluated: {e}"))),
+            }
+            // The expression replaces the built-in checks (readiness and revision) unless
+            // Flux's AdditiveCELDependencyCheck feature gate adds them back.
+            if !additive {
+                continue;
+            }
+        }
         if !ready_at_generation(&found) {
             return Err(not_ready("is not ready"));
         }
@@ -74,4 +91,14 @@ pub async fn check(
         }
     }
     Ok(())
+}
+
+/// Evaluates `expression` with `self` (the dependent) and `dep` (the dependency).
+fn ready_expr(
+    expression: &str,
+    own: &Kustomization,
+    dependency: &Kustomization,
+) -> Result<bool, CelError> {
+    let json = |object: &Kustomization| serde_json::to_value(object).unwrap_or_default();
+    ferroflux_runtime::cel::dependency_ready(expression, &json(own), &json(dependency))
 }

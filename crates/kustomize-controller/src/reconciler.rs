@@ -98,6 +98,7 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
             object,
             &revision,
             self.sources.requeue_dependency,
+            self.sources.additive_cel_dependency_check,
         )
         .await?;
 

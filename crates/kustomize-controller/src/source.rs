@@ -29,6 +29,9 @@ pub struct SourceSettings {
     pub external_artifacts: bool,
     /// How long to wait for a source that has no artifact yet.
     pub requeue_dependency: Duration,
+    /// Flux's AdditiveCELDependencyCheck feature gate: a `dependsOn[].readyExpr` adds to the
+    /// built-in checks instead of replacing them.
+    pub additive_cel_dependency_check: bool,
     /// Artifact download retries.
     pub http_retry: u32,
     /// The controller's watch caches of the sources (read instead of the API server, as

@@ -99,6 +99,25 @@ impl Expression {
     }
 }
 
+impl CelError {
+    /// Whether only a spec change can help: the expression does not parse, or does not
+    /// yield a boolean (Flux fails those at compile time, as a terminal error).
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, Self::Evaluate { .. })
+    }
+}
+
+/// Flux's `dependsOn[].readyExpr`: a boolean expression over `self` (the object that
+/// depends) and `dep` (the dependency), both as their JSON.
+pub fn dependency_ready(
+    expression: &str,
+    own: &Value,
+    dependency: &Value,
+) -> Result<bool, CelError> {
+    let variables = serde_json::json!({ "self": own, "dep": dependency });
+    Expression::new(expression)?.evaluate_bool(&variables)
+}
+
 /// The status a health check expression decides (kstatus' vocabulary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -266,6 +285,22 @@ mod tests {
             failed: failed.map(str::to_owned),
             current: current.to_owned(),
         }
+    }
+
+    #[test]
+    fn dependency_expressions_see_self_and_dep() {
+        let own = json!({"metadata": {"namespace": "apps", "name": "web"}});
+        let dep = json!({"metadata": {"namespace": "apps", "name": "db"}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}});
+        let same_namespace = "self.metadata.namespace == dep.metadata.namespace";
+        assert_eq!(dependency_ready(same_namespace, &own, &dep), Ok(true));
+        let ready = "dep.status.conditions.filter(c, c.type == 'Ready').all(c, c.status == 'True')";
+        assert_eq!(dependency_ready(ready, &own, &dep), Ok(false));
+        let missing = dependency_ready("dep.status.phase == 'Running'", &own, &dep).unwrap_err();
+        assert!(!missing.is_terminal(), "{missing}");
+        let unparsable = dependency_ready("dep.metadata.name ==", &own, &dep).unwrap_err();
+        assert!(unparsable.is_terminal(), "{unparsable}");
+        let not_boolean = dependency_ready("dep.metadata.name", &own, &dep).unwrap_err();
+        assert!(not_boolean.is_terminal(), "{not_boolean}");
     }
 
     #[test]

@@ -186,6 +186,46 @@ async fn waits_for_dependencies() {
     h.wait_ready("second", ConditionStatus::True, "second.v1")
         .await;
     assert_eq!(config_value(&h, "second").await.as_deref(), Some("one"));
+
+    // `readyExpr`: CEL over the dependent (`self`) and the dependency (`dep`).
+    h.create(
+        "third",
+        json!({"interval": "1h", "chartRef": {"kind": "HelmChart", "name": "tested"},
+               "dependsOn": [{"name": "first", "readyExpr": "dep.status.history.exists(s, s.status == 'deployed') && self.metadata.name == 'third'"}]}),
+    )
+    .await;
+    h.wait_ready("third", ConditionStatus::True, "third.v1")
+        .await;
+    h.create(
+        "fourth",
+        json!({"interval": "1h", "chartRef": {"kind": "HelmChart", "name": "tested"},
+               "dependsOn": [{"name": "first", "readyExpr": "dep.metadata.name == 'other'"}]}),
+    )
+    .await;
+    let object = h
+        .wait_ready("fourth", ConditionStatus::False, "readyExpr")
+        .await;
+    assert_eq!(
+        condition(&object, "Ready").unwrap().reason,
+        "DependencyNotReady"
+    );
+    h.create(
+        "fifth",
+        json!({"interval": "1h", "chartRef": {"kind": "HelmChart", "name": "tested"},
+               "dependsOn": [{"name": "first", "readyExpr": "dep.status =="}]}),
+    )
+    .await;
+    let object = h
+        .wait_ready("fifth", ConditionStatus::False, "terminally")
+        .await;
+    assert_eq!(
+        condition(&object, "Ready").unwrap().reason,
+        "InvalidCELExpression"
+    );
+    assert_eq!(
+        condition(&object, "Stalled").unwrap().reason,
+        "InvalidCELExpression"
+    );
 }
 
 #[tokio::test]

@@ -113,3 +113,74 @@ async fn health_check_exprs_decide_custom_resource_health() {
         .expect("Stalled condition");
     assert_eq!(stalled.reason, "InvalidCELExpression");
 }
+
+fn depends_on(name: &str, ready_expr: &str) -> Vec<DependencyReference> {
+    vec![DependencyReference {
+        name: name.into(),
+        namespace: None,
+        ready_expr: Some(ready_expr.into()),
+    }]
+}
+
+#[tokio::test]
+async fn depends_on_ready_expr_replaces_the_built_in_readiness_check() {
+    let config_map =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n";
+    let harness = Harness::start("ks-ready-expr", &[("app/settings.yaml", config_map)]).await;
+    // The dependency is never Ready: its path does not exist.
+    harness.create("db", harness.spec("./missing")).await;
+    harness
+        .wait_ready("db", ConditionStatus::False, Some("missing"))
+        .await;
+
+    // An expression that holds lets the dependent through, whatever the dependency's Ready
+    // condition says (Flux without the AdditiveCELDependencyCheck feature gate).
+    let mut gated = harness.spec("./app");
+    gated.name_prefix = Some("gated-".into());
+    gated.depends_on = Some(depends_on(
+        "db",
+        "dep.metadata.name == 'db' && self.metadata.name == 'gated'",
+    ));
+    harness.create("gated", gated).await;
+    harness
+        .wait_ready("gated", ConditionStatus::True, None)
+        .await;
+
+    // One that does not hold keeps it waiting.
+    let mut waiting = harness.spec("./app");
+    waiting.name_prefix = Some("waiting-".into());
+    waiting.depends_on = Some(depends_on(
+        "db",
+        "dep.status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')",
+    ));
+    harness.create("waiting", waiting).await;
+    let object = harness
+        .wait_ready("waiting", ConditionStatus::False, Some("readyExpr"))
+        .await;
+    let (reason, message) = Harness::ready(&object);
+    assert_eq!(reason, "DependencyNotReady");
+    assert!(
+        message.starts_with(&format!(
+            "dependency '{}/db' is not ready according to readyExpr eval",
+            harness.ns()
+        )),
+        "{message}"
+    );
+
+    // One that does not parse stalls it.
+    let mut invalid = harness.spec("./app");
+    invalid.name_prefix = Some("invalid-".into());
+    invalid.depends_on = Some(depends_on("db", "dep.metadata.name =="));
+    harness.create("invalid", invalid).await;
+    let object = harness
+        .wait_ready("invalid", ConditionStatus::False, Some("terminally"))
+        .await;
+    let (reason, message) = Harness::ready(&object);
+    assert_eq!(reason, "InvalidCELExpression");
+    assert!(
+        message.starts_with(
+            "Reconciliation failed terminally due to configuration error: failed to evaluate dependency db: failed to parse the CEL expression"
+        ),
+        "{message}"
+    );
+}
