@@ -17,6 +17,7 @@ command -v go >/dev/null || { echo "build-cosign: go is not installed" >&2; exit
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 mkdir -p "$OUT"
 echo "build-cosign: building cosign $COSIGN_VERSION" >&2
-GOBIN="$OUT" go install -trimpath -ldflags="-s -w" "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION" >&2
+MAJOR=${COSIGN_VERSION%%.*}
+GOBIN="$OUT" go install -trimpath -ldflags="-s -w" "github.com/sigstore/cosign/$MAJOR/cmd/cosign@$COSIGN_VERSION" >&2
 "$OUT/cosign" version >&2 || true
 echo "$OUT/cosign"

@@ -37,10 +37,13 @@ pub fn helm() -> PathBuf {
     })
 }
 
-/// The reference cosign, built (once, then cached) by `hack/build-cosign.sh`: the
-/// source-controller tests sign artifacts and charts with it. Panics with the script's
-/// output when it cannot be built (tests never skip silently).
+/// The reference cosign: `$FERROFLUX_COSIGN`, else the one built (once, then cached) by
+/// `hack/build-cosign.sh`; the source-controller tests sign artifacts and charts with it.
+/// Panics with the script's output when it cannot be built (tests never skip silently).
 pub fn cosign() -> PathBuf {
+    if let Some(path) = std::env::var_os("FERROFLUX_COSIGN") {
+        return PathBuf::from(path);
+    }
     let script = crate::repo_root().join("hack/build-cosign.sh");
     let output = std::process::Command::new("bash")
         .arg(&script)

@@ -424,6 +424,9 @@ pub struct Descriptor {
     pub digest: String,
     /// Size in bytes.
     pub size: u64,
+    /// The artifact type of a referenced manifest (in image indexes and referrer lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
     /// Annotations on the descriptor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
@@ -449,6 +452,16 @@ pub struct Manifest {
     /// Manifest annotations (`org.opencontainers.image.*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
+    /// The manifest this one refers to (OCI 1.1 referrers: signatures, attestations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Descriptor>,
+}
+
+/// An image index as the referrers API and tag schema serve it.
+#[derive(Deserialize)]
+struct ReferrerIndex {
+    #[serde(default)]
+    manifests: Vec<Descriptor>,
 }
 
 /// A manifest resolved from a tag or digest.
@@ -698,6 +711,55 @@ impl RegistryClient {
         })
     }
 
+    /// The manifests that refer to the manifest `digest`: those of `artifact_type` from the
+    /// referrers API (OCI 1.1) or, where the registry has none, all those of the referrers
+    /// tag schema (an image index tagged `sha256-<hex>`, whose entries' artifact types
+    /// writers do not fill in consistently: the caller checks the manifests). Empty when
+    /// there are none.
+    pub async fn referrers(
+        &self,
+        repository: &Repository,
+        digest: &str,
+        artifact_type: &str,
+    ) -> Result<Vec<Descriptor>, OciError> {
+        let base = self.base(repository);
+        let api = format!(
+            "{base}/referrers/{digest}?artifactType={}",
+            artifact_type.replace('/', "%2F").replace('+', "%2B")
+        );
+        // Registries without the API answer 404 (or an HTML error page): fall back to the
+        // tag schema, as cosign does.
+        if let Ok(response) = self
+            .send(repository, Access::Pull, Method::GET, &api, |r| {
+                r.header(ACCEPT, OCI_INDEX)
+            })
+            .await
+            && let Ok(body) =
+                read_limited(response, &Method::GET, &api, MAX_MANIFEST_SIZE as u64).await
+            && let Ok(index) = serde_json::from_slice::<ReferrerIndex>(&body)
+            && !index.manifests.is_empty()
+        {
+            return Ok(index.manifests);
+        }
+        let url = format!("{base}/manifests/{}", digest.replacen(':', "-", 1));
+        let response = match self
+            .send(repository, Access::Pull, Method::GET, &url, |r| {
+                r.header(ACCEPT, format!("{OCI_INDEX}, {OCI_MANIFEST}"))
+            })
+            .await
+        {
+            Ok(response) => response,
+            Err(e) if e.is_not_found() => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let body = read_limited(response, &Method::GET, &url, MAX_MANIFEST_SIZE as u64).await?;
+        // The tag may hold something else than a referrers index (an old cosign
+        // attachment): then there are no referrers.
+        Ok(serde_json::from_slice::<ReferrerIndex>(&body)
+            .map(|index| index.manifests)
+            .unwrap_or_default())
+    }
+
     /// Downloads a blob into memory, refusing more than `max_size` bytes and verifying
     /// its sha256 digest.
     pub async fn fetch_blob(
@@ -799,6 +861,7 @@ impl RegistryClient {
             media_type: media_type.to_owned(),
             digest: digest.clone(),
             size: bytes.len() as u64,
+            artifact_type: None,
             annotations: None,
         };
         let blob_url = format!("{}/blobs/{digest}", self.base(repository));
@@ -877,6 +940,7 @@ impl RegistryClient {
             config,
             layers,
             annotations: (!artifact.annotations.is_empty()).then_some(artifact.annotations),
+            subject: None,
         };
         let bytes = serde_json::to_vec(&manifest).map_err(|e| OciError::InvalidManifest {
             url: repository.to_string(),

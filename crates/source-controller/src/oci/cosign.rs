@@ -1,11 +1,18 @@
 //! Cosign signatures checked against public keys, as Flux's cosign verifier does with a
-//! `spec.verify.secretRef`: the signatures of the manifest `sha256:<hex>` are the layers
-//! of the manifest tagged `sha256-<hex>.sig` in the same repository; each layer is a
-//! "simple signing" payload naming the signed digest, and its
-//! `dev.cosignproject.cosign/signature` annotation holds the base64 signature of those
-//! payload bytes. A signature counts when one trusted key verifies it and its payload
-//! claims the digest being verified. As in Flux, the transparency log is not consulted
-//! for key-based verification.
+//! `spec.verify.secretRef`, in both of cosign's formats:
+//!
+//! - Sigstore bundles (cosign v3's default, v2's `--new-bundle-format`): manifests that
+//!   refer to the signed manifest (OCI 1.1 referrers API, or the `sha256-<hex>` tag schema)
+//!   whose layer is a bundle with a DSSE envelope; the envelope's signature covers the
+//!   pre-authentication encoding of an in-toto statement whose subject is the digest.
+//!   Looked for first, as Flux does.
+//! - Legacy signatures: the layers of the manifest tagged `sha256-<hex>.sig`, each a
+//!   "simple signing" payload naming the signed digest, its
+//!   `dev.cosignproject.cosign/signature` annotation the base64 signature of the payload.
+//!
+//! A signature counts when one trusted key verifies it and its payload names the digest
+//! being verified. As in Flux, the transparency log is not consulted for key-based
+//! verification.
 //!
 //! Keys are PEM `PUBLIC KEY` blocks (what `cosign generate-key-pair` writes to
 //! `cosign.pub`): ECDSA P-256/P-384/P-521, RSA or Ed25519; ECDSA and RSA signatures are
@@ -24,6 +31,15 @@ use x509_parser::prelude::{FromDer, SubjectPublicKeyInfo};
 
 use super::client::{Descriptor, RegistryClient, Repository};
 
+/// The media type (and artifact type) of Sigstore bundles; older bundle versions share
+/// the prefix.
+const BUNDLE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+/// The artifact type cosign v3 gives bundle referrers.
+const BUNDLE_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// The artifact type cosign v2 writes into the referrers tag schema for bundles.
+const EMPTY_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// The DSSE payload type of in-toto statements.
+const IN_TOTO: &str = "application/vnd.in-toto+json";
 /// The annotation holding a layer's base64 signature.
 const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 /// Signature payloads are small JSON documents: at most this many bytes are read.
@@ -223,6 +239,85 @@ pub async fn verify(
     digest: &str,
     keys: &[PublicKey],
 ) -> Result<(), CosignError> {
+    let referrers = client
+        .referrers(repository, digest, BUNDLE_TYPE)
+        .await
+        .map_err(|e| CosignError::Registry(e.to_string()))?;
+    let bundles: Vec<&Descriptor> = referrers
+        .iter()
+        .filter(|d| {
+            d.artifact_type
+                .as_deref()
+                .is_none_or(|t| t.starts_with(BUNDLE_PREFIX) || t == EMPTY_TYPE)
+        })
+        .collect();
+    if !bundles.is_empty() {
+        return verify_bundles(client, repository, digest, keys, &bundles).await;
+    }
+    verify_legacy(client, repository, digest, keys).await
+}
+
+/// Bundle referrers: one whose envelope verifies and names `digest` is enough. Referrers
+/// that turn out not to be bundles are skipped; none at all is "no signatures found".
+async fn verify_bundles(
+    client: &RegistryClient,
+    repository: &Repository,
+    digest: &str,
+    keys: &[PublicKey],
+    referrers: &[&Descriptor],
+) -> Result<(), CosignError> {
+    let registry = |e: super::client::OciError| CosignError::Registry(e.to_string());
+    let mut failures = Vec::new();
+    for referrer in referrers {
+        let manifest = client
+            .resolve(repository, &referrer.digest)
+            .await
+            .map_err(registry)?
+            .manifest;
+        let Some(layer) = manifest
+            .layers
+            .iter()
+            .find(|l| l.media_type.starts_with(BUNDLE_PREFIX))
+        else {
+            continue;
+        };
+        if manifest.subject.as_ref().map(|s| s.digest.as_str()) != Some(digest) {
+            failures.push(format!(
+                "bundle {} does not refer to {digest}",
+                referrer.digest
+            ));
+            continue;
+        }
+        if layer.size > PAYLOAD_READ_LIMIT {
+            failures.push(format!(
+                "bundle of {} bytes exceeds the limit of {PAYLOAD_READ_LIMIT} bytes",
+                layer.size
+            ));
+            continue;
+        }
+        let bundle = client
+            .fetch_blob(repository, layer, PAYLOAD_READ_LIMIT)
+            .await
+            .map_err(registry)?;
+        match check_bundle(keys, &bundle, digest) {
+            Ok(()) => return Ok(()),
+            Err(message) => failures.push(message),
+        }
+    }
+    if failures.is_empty() {
+        return Err(CosignError::NoSignatures);
+    }
+    failures.dedup();
+    Err(CosignError::NoMatching(failures.join("; ")))
+}
+
+/// Legacy `.sig` signatures.
+async fn verify_legacy(
+    client: &RegistryClient,
+    repository: &Repository,
+    digest: &str,
+    keys: &[PublicKey],
+) -> Result<(), CosignError> {
     let manifest = match client.resolve(repository, &signature_tag(digest)).await {
         Ok(manifest) => manifest,
         Err(e) if e.is_not_found() => return Err(CosignError::NoSignatures),
@@ -300,6 +395,93 @@ fn check_signature(
         ));
     }
     Ok(())
+}
+
+/// A Sigstore bundle, as far as key-based verification reads it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Bundle {
+    dsse_envelope: Option<Envelope>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    payload: String,
+    payload_type: String,
+    #[serde(default)]
+    signatures: Vec<EnvelopeSignature>,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeSignature {
+    sig: String,
+}
+
+/// The in-toto statement inside the envelope: its subjects' digests.
+#[derive(Deserialize)]
+struct Statement {
+    #[serde(default)]
+    subject: Vec<Subject>,
+}
+
+#[derive(Deserialize)]
+struct Subject {
+    #[serde(default)]
+    digest: BTreeMap<String, String>,
+}
+
+/// DSSE's pre-authentication encoding, what the envelope's signatures sign.
+fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "DSSEv1 {} {payload_type} {} ",
+        payload_type.len(),
+        payload.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The pure check of one bundle: a key verifies the envelope, whose in-toto statement
+/// names `digest` as a subject.
+fn check_bundle(keys: &[PublicKey], bundle: &[u8], digest: &str) -> Result<(), String> {
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let bundle: Bundle =
+        serde_json::from_slice(bundle).map_err(|e| format!("invalid bundle: {e}"))?;
+    let envelope = bundle
+        .dsse_envelope
+        .ok_or_else(|| "bundle has no DSSE envelope".to_owned())?;
+    let payload = base64
+        .decode(envelope.payload.trim())
+        .map_err(|e| format!("invalid base64 envelope payload: {e}"))?;
+    let signed = pae(&envelope.payload_type, &payload);
+    let verified = envelope.signatures.iter().any(|signature| {
+        base64
+            .decode(signature.sig.trim())
+            .is_ok_and(|sig| keys.iter().any(|key| key.verifies(&signed, &sig)))
+    });
+    if !verified {
+        return Err("invalid signature when validating the DSSE envelope".to_owned());
+    }
+    if envelope.payload_type != IN_TOTO {
+        return Err(format!(
+            "unexpected envelope payload type '{}'",
+            envelope.payload_type
+        ));
+    }
+    let statement: Statement =
+        serde_json::from_slice(&payload).map_err(|e| format!("invalid in-toto statement: {e}"))?;
+    let (algorithm, hex) = digest.split_once(':').unwrap_or(("sha256", digest));
+    if statement
+        .subject
+        .iter()
+        .any(|s| s.digest.get(algorithm).is_some_and(|d| d == hex))
+    {
+        Ok(())
+    } else {
+        Err(format!("the signed statement does not name {digest}"))
+    }
 }
 
 #[cfg(test)]
@@ -380,6 +562,57 @@ mod tests {
 
     fn payload_for_other_digest() -> Vec<u8> {
         payload("sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff")
+    }
+
+    fn bundle(pair: &EcdsaKeyPair, subject_hex: &str, tamper: bool) -> Vec<u8> {
+        let statement = format!(
+            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"digest":{{"sha256":"{subject_hex}"}}}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{{}}}}"#
+        );
+        let signature = sign(pair, &pae(IN_TOTO, statement.as_bytes()));
+        let mut payload = statement.into_bytes();
+        if tamper {
+            payload.push(b' ');
+        }
+        let engine = base64::engine::general_purpose::STANDARD;
+        serde_json::json!({
+            "mediaType": BUNDLE_TYPE,
+            "verificationMaterial": {"publicKey": {"hint": "x"}},
+            "dsseEnvelope": {
+                "payload": engine.encode(payload),
+                "payloadType": IN_TOTO,
+                "signatures": [{"sig": engine.encode(signature)}],
+            },
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn bundles_verify_their_envelope_and_subject() {
+        let pair = key_pair();
+        let keys = vec![PublicKey::from_pem(pem(&pair).as_bytes()).unwrap()];
+        let hex = DIGEST.trim_start_matches("sha256:");
+        assert_eq!(
+            check_bundle(&keys, &bundle(&pair, hex, false), DIGEST),
+            Ok(())
+        );
+        assert!(
+            check_bundle(&keys, &bundle(&pair, hex, true), DIGEST)
+                .unwrap_err()
+                .starts_with("invalid signature")
+        );
+        assert!(
+            check_bundle(&keys, &bundle(&key_pair(), hex, false), DIGEST)
+                .unwrap_err()
+                .starts_with("invalid signature")
+        );
+        let other = "f".repeat(64);
+        assert!(
+            check_bundle(&keys, &bundle(&pair, &other, false), DIGEST)
+                .unwrap_err()
+                .contains("does not name")
+        );
+        assert_eq!(pae("t", b"ab"), b"DSSEv1 1 t 2 ab".to_vec());
     }
 
     #[test]

@@ -65,9 +65,12 @@ impl Cosign {
         std::fs::read_to_string(dir.join("cosign.pub")).unwrap()
     }
 
-    /// Signs `reference` with the key pair `name`, without the public transparency log.
-    fn sign(&self, name: &str, reference: &str) {
+    /// Signs `reference` with the key pair `name`, without the public transparency log,
+    /// as a legacy `.sig` signature or (`bundle`) a Sigstore bundle referrer (cosign v3's
+    /// default format).
+    fn sign_as(&self, name: &str, reference: &str, bundle: bool) {
         let key = self.dir.path().join(name).join("cosign.key");
+        let format = format!("--new-bundle-format={bundle}");
         self.run(
             self.dir.path(),
             &[
@@ -75,10 +78,16 @@ impl Cosign {
                 "--key",
                 key.to_str().unwrap(),
                 "--tlog-upload=false",
+                "--use-signing-config=false",
+                &format,
                 "--allow-http-registry",
                 reference,
             ],
         );
+    }
+
+    fn sign(&self, name: &str, reference: &str) {
+        self.sign_as(name, reference, false);
     }
 }
 
@@ -148,6 +157,26 @@ async fn oci_artifacts_signed_by_cosign_are_verified_with_public_keys() {
         format!("verified signature of revision {revision}")
     );
 
+    // A Sigstore bundle (cosign v3's format) verifies as well.
+    let bundled =
+        push_flux_artifact(&registry, "org/bundled", "v1", &[("app.yaml", "c: 3\n")]).await;
+    cosign.sign_as(
+        "trusted",
+        &format!("{}/org/bundled@{bundled}", registry.host()),
+        true,
+    );
+    verified_repository(
+        &sources,
+        &registry,
+        "bundled",
+        "org/bundled",
+        cosign_verification(Some("trusted-keys")),
+    )
+    .await;
+    sources
+        .wait_ready::<OCIRepository>("bundled", "True", Some(&format!("v1@{bundled}")))
+        .await;
+
     // An unsigned push to the same tag is refused: the verified artifact stays served.
     let pushed = push_flux_artifact(&registry, "org/app", "v1", &[("app.yaml", "a: 2\n")]).await;
     sources.request_reconcile::<OCIRepository>("signed").await;
@@ -172,6 +201,7 @@ async fn oci_artifacts_signed_by_cosign_are_verified_with_public_keys() {
     for (name, repository, digest, secret) in [
         ("unsigned", "org/other", &unsigned, "trusted-keys"),
         ("untrusted", "org/app", &pushed, "stranger-keys"),
+        ("untrusted-bundle", "org/bundled", &bundled, "stranger-keys"),
     ] {
         verified_repository(
             &sources,
