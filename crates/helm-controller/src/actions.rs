@@ -187,7 +187,7 @@ impl Helm {
             let custom: Option<ferroflux_runtime::health::CustomHealth<'_>> =
                 self.health.as_ref().map(|_| &rule as _);
             self.manager
-                .wait_for_with(&entries, &wait, custom)
+                .wait_for_applied(&change_set.entries, &wait, custom)
                 .await
                 .map_err(|e| {
                     if e.timed_out {

@@ -359,11 +359,21 @@ impl KustomizationReconciler {
     ) -> Result<(), KustomizeError> {
         let generation = object.metadata.generation.unwrap_or_default();
         let wait = object.spec.wait.unwrap_or(false);
-        let entries: Vec<InventoryEntry> = if wait {
+        // With `wait`, the objects just applied: those written start from their apply's
+        // answer.
+        let applied: Vec<ferroflux_runtime::ssa::ChangeSetEntry> = if wait {
             change_set
                 .entries
                 .iter()
                 .filter(|e| e.action != Action::Skipped)
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let entries: Vec<InventoryEntry> = if wait {
+            applied
+                .iter()
                 .map(ferroflux_runtime::ssa::ChangeSetEntry::inventory_entry)
                 .collect()
         } else {
@@ -398,7 +408,12 @@ impl KustomizationReconciler {
         } else {
             Some(&rule)
         };
-        match manager.wait_for_with(&entries, &options, custom).await {
+        let waited = if wait {
+            manager.wait_for_applied(&applied, &options, custom).await
+        } else {
+            manager.wait_for_with(&entries, &options, custom).await
+        };
+        match waited {
             Ok(()) => {
                 let message = format!(
                     "Health check passed in {}",

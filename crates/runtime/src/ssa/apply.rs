@@ -105,9 +105,12 @@ impl ResourceManager {
                     .write(&plan.api, &entry.id, &plan.desired, live, options)
                     .await
                 {
-                    Ok((_, true)) => entry.action = Action::Created,
-                    Ok((applied, false)) => {
-                        if !plan.cleaned && live.is_some_and(|live| !drifted(live, &applied)) {
+                    Ok((applied, recreated)) => {
+                        entry.applied = Some(super::Applied::of(&applied));
+                        if recreated {
+                            entry.action = Action::Created;
+                        } else if !plan.cleaned && live.is_some_and(|live| !drifted(live, &applied))
+                        {
                             entry.action = Action::Unchanged;
                         }
                     }

@@ -51,6 +51,32 @@ pub struct ChangeSetEntry {
     pub subject: String,
     /// What happened.
     pub action: Action,
+    /// What the apply answered, when the object was written: a wait right after the apply
+    /// starts from it instead of reading the object again.
+    pub applied: Option<Applied>,
+}
+
+/// The state of an object as its apply answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Its health by the built-in kstatus rules.
+    pub health: crate::health::HealthResult,
+    /// Its `metadata.resourceVersion`: changes are watched from there.
+    pub resource_version: String,
+}
+
+impl Applied {
+    /// The state of the applied object `object`.
+    pub fn of(object: &serde_json::Value) -> Self {
+        Self {
+            health: crate::health::compute(object),
+            resource_version: object
+                .pointer("/metadata/resourceVersion")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
 }
 
 impl ChangeSetEntry {
@@ -61,6 +87,7 @@ impl ChangeSetEntry {
             id,
             version: version.to_owned(),
             action,
+            applied: None,
         }
     }
 

@@ -26,7 +26,7 @@ use kube::Client;
 use kube::api::{Api, DynamicObject, GroupVersionKind};
 use serde_json::Value;
 
-pub use changeset::{Action, ChangeSet, ChangeSetEntry};
+pub use changeset::{Action, Applied, ChangeSet, ChangeSetEntry};
 pub use cleanup::{CleanupOptions, FieldManager, Operation};
 pub use discovery::{DiscoveryCache, Resolved};
 pub use error::{ChangeSetError, Error, WaitError};

@@ -7,6 +7,7 @@ use futures::stream::{self, BoxStream};
 use kube::api::{Api, DynamicObject, GetParams, WatchEvent, WatchParams};
 use tokio::time::{Instant, sleep};
 
+use super::changeset::{Applied, ChangeSetEntry};
 use super::error::{Error, WaitError};
 use super::inventory::{InventoryEntry, ObjectId};
 use super::{ResourceManager, entry_gvk, to_json};
@@ -63,6 +64,50 @@ impl ResourceManager {
         options: &WaitOptions,
         custom: Option<CustomHealth<'_>>,
     ) -> Result<(), WaitError> {
+        self.wait_known(entries, Vec::new(), options, custom).await
+    }
+
+    /// Waits for objects just applied: the health their apply answered with stands for
+    /// the first read (no GET for the objects that are `Current` already, a watch at once
+    /// for the others), unless a custom rule needs the objects themselves.
+    pub async fn wait_for_applied(
+        &self,
+        applied: &[ChangeSetEntry],
+        options: &WaitOptions,
+        custom: Option<CustomHealth<'_>>,
+    ) -> Result<(), WaitError> {
+        let entries: Vec<InventoryEntry> = applied
+            .iter()
+            .map(ChangeSetEntry::inventory_entry)
+            .collect();
+        let known = if custom.is_some() {
+            Vec::new()
+        } else {
+            applied
+                .iter()
+                .filter_map(|entry| Some((entry.id.clone(), entry.applied.clone()?)))
+                .collect()
+        };
+        self.wait_known(&entries, known, options, custom).await
+    }
+
+    /// The wait, with the applied state of some objects known for the first round (their
+    /// watches start at the applied resourceVersion, so no older state is read back).
+    async fn wait_known(
+        &self,
+        entries: &[InventoryEntry],
+        known: Vec<(ObjectId, Applied)>,
+        options: &WaitOptions,
+        custom: Option<CustomHealth<'_>>,
+    ) -> Result<(), WaitError> {
+        let versions: Vec<(ObjectId, String)> = known
+            .iter()
+            .map(|(id, applied)| (id.clone(), applied.resource_version.clone()))
+            .collect();
+        let mut known: Vec<(ObjectId, HealthResult)> = known
+            .into_iter()
+            .map(|(id, applied)| (id, applied.health))
+            .collect();
         let deadline = Instant::now() + options.timeout;
         let mut delay = FIRST_POLL.min(options.interval);
         // Objects seen `Current` are not polled again: a waited-for set mostly holds objects
@@ -72,11 +117,21 @@ impl ResourceManager {
         loop {
             // Owned entries and a plain filter afterwards keep this future `Send` for any
             // caller (borrowing closures here trip the compiler's higher-ranked checks).
+            let known_now = std::mem::take(&mut known);
             let checked: Vec<(InventoryEntry, HealthResult)> =
                 stream::iter(remaining.iter().cloned())
-                    .map(|entry| async move {
-                        let health = self.health(&entry, custom).await;
-                        (entry, health)
+                    .map(|entry| {
+                        let given = known_now
+                            .iter()
+                            .find(|(id, _)| *id == entry.id)
+                            .map(|(_, health)| health.clone());
+                        async move {
+                            let health = match given {
+                                Some(health) => health,
+                                None => self.health(&entry, custom).await,
+                            };
+                            (entry, health)
+                        }
                     })
                     .buffered(self.concurrency)
                     .collect()
@@ -104,7 +159,7 @@ impl ResourceManager {
             if first && remaining.len() <= MAX_WATCHED {
                 first = false;
                 if let Some(result) = self
-                    .follow(&remaining, pending, options, deadline, custom)
+                    .follow(&remaining, &versions, pending, options, deadline, custom)
                     .await
                 {
                     return result;
@@ -122,6 +177,7 @@ impl ResourceManager {
     async fn follow(
         &self,
         entries: &[InventoryEntry],
+        versions: &[(ObjectId, String)],
         mut state: Vec<(ObjectId, HealthResult)>,
         options: &WaitOptions,
         deadline: Instant,
@@ -136,7 +192,12 @@ impl ResourceManager {
             else {
                 return None;
             };
-            streams.push(changes(api, entry.id.clone(), deadline));
+            // From the applied version when known; else from the watch cache's state.
+            let from = versions
+                .iter()
+                .find(|(other, version)| *other == entry.id && !version.is_empty())
+                .map_or_else(|| "0".to_owned(), |(_, version)| version.clone());
+            streams.push(changes(api, entry.id.clone(), from, deadline));
         }
         let mut changes = stream::select_all(streams);
         loop {
@@ -219,22 +280,24 @@ fn settled(
     None
 }
 
-/// The states of object `id` from a watch of it alone, starting with its current state
-/// from the API server's watch cache (`resourceVersion=0`); `None` once it is deleted or
-/// absent. The watch is reopened when the server ends it; an error ends the stream with
-/// `Err`.
+/// The states of object `id` from a watch of it alone, from resourceVersion `from` (`0`:
+/// starting with its current state in the API server's watch cache; a known version: only
+/// the changes after it); `None` once it is deleted or absent. The watch is reopened from
+/// the last version seen when the server ends it; an error ends the stream with `Err`.
 fn changes(
     api: Api<DynamicObject>,
     id: ObjectId,
+    from: String,
     deadline: Instant,
 ) -> BoxStream<'static, Result<(ObjectId, Option<DynamicObject>), ()>> {
     stream::unfold(
         (
             api,
             id,
+            from,
             None::<BoxStream<'static, kube::Result<WatchEvent<DynamicObject>>>>,
         ),
-        move |(api, id, mut open)| async move {
+        move |(api, id, mut version, mut open)| async move {
             loop {
                 if open.is_none() {
                     let left = deadline.saturating_duration_since(Instant::now());
@@ -243,22 +306,30 @@ fn changes(
                     let params = WatchParams::default()
                         .fields(&format!("metadata.name={}", id.name))
                         .timeout(seconds);
-                    match api.watch(&params, "0").await {
+                    match api.watch(&params, &version).await {
                         Ok(events) => open = Some(events.boxed()),
-                        Err(_) => return Some((Err(()), (api, id, None))),
+                        Err(_) => return Some((Err(()), (api, id, version, None))),
                     }
                 }
                 let events = open.as_mut()?;
                 match events.next().await {
                     Some(Ok(WatchEvent::Added(object) | WatchEvent::Modified(object))) => {
-                        return Some((Ok((id.clone(), Some(object))), (api, id, open)));
+                        if let Some(seen) = &object.metadata.resource_version {
+                            version.clone_from(seen);
+                        }
+                        return Some((Ok((id.clone(), Some(object))), (api, id, version, open)));
                     }
-                    Some(Ok(WatchEvent::Deleted(_))) => {
-                        return Some((Ok((id.clone(), None)), (api, id, open)));
+                    Some(Ok(WatchEvent::Deleted(object))) => {
+                        if let Some(seen) = &object.metadata.resource_version {
+                            version.clone_from(seen);
+                        }
+                        return Some((Ok((id.clone(), None)), (api, id, version, open)));
                     }
-                    Some(Ok(WatchEvent::Bookmark(_))) => {}
+                    Some(Ok(WatchEvent::Bookmark(bookmark))) => {
+                        version.clone_from(&bookmark.metadata.resource_version);
+                    }
                     Some(Ok(WatchEvent::Error(_)) | Err(_)) => {
-                        return Some((Err(()), (api, id, None)));
+                        return Some((Err(()), (api, id, version, None)));
                     }
                     None => open = None,
                 }

@@ -22,7 +22,9 @@ use ferroflux_runtime::FluxStatus;
 use ferroflux_runtime::conditions::Conditions;
 use ferroflux_runtime::driver::{Context, Outcome, Reconciler};
 use ferroflux_runtime::events::EventType;
-use kube::{Api, ResourceExt};
+use ferroflux_runtime::watches::cached_get;
+use kube::ResourceExt;
+use kube::runtime::reflector::Store;
 use serde_json::Map;
 use tracing::info;
 
@@ -65,6 +67,20 @@ pub struct HelmChartReconciler {
     storage: SourceStorage,
     files: Arc<Storage>,
     limits: HelmLimits,
+    /// Watch caches of the source kinds; `None` reads every source from the API server.
+    stores: Option<SourceStores>,
+}
+
+/// Watch caches of the chart source kinds (kept by the watches that enqueue HelmCharts
+/// on source changes). A source missing from its cache (created a moment ago) is read
+/// from the API server.
+pub struct SourceStores {
+    /// Every HelmRepository.
+    pub helm_repositories: Store<HelmRepository>,
+    /// Every GitRepository.
+    pub git_repositories: Store<GitRepository>,
+    /// Every Bucket.
+    pub buckets: Store<Bucket>,
 }
 
 /// What the chart comes from.
@@ -130,7 +146,15 @@ impl HelmChartReconciler {
             storage,
             files,
             limits,
+            stores: None,
         }
+    }
+
+    /// Reads sources from `stores` first.
+    #[must_use]
+    pub fn with_stores(mut self, stores: SourceStores) -> Self {
+        self.stores = Some(stores);
+        self
     }
 }
 
@@ -316,12 +340,12 @@ impl HelmChartReconciler {
             ),
             stalled: false,
         };
-        let client = context.client.clone();
+        let client = &context.client;
+        let stores = self.stores.as_ref();
         let (artifact, repository) = match reference.kind {
             HelmChartSourceKind::HelmRepository => {
-                let api: Api<HelmRepository> = Api::namespaced(client, &namespace);
-                let repo = api
-                    .get_opt(&reference.name)
+                let store = stores.map(|s| &s.helm_repositories);
+                let repo = cached_get(client, store, &namespace, &reference.name)
                     .await?
                     .ok_or_else(unavailable)?;
                 if repo.spec.type_ == Some(HelmRepositoryType::Oci) {
@@ -334,17 +358,15 @@ impl HelmChartReconciler {
                 )
             }
             HelmChartSourceKind::GitRepository => {
-                let api: Api<GitRepository> = Api::namespaced(client, &namespace);
-                let repo = api
-                    .get_opt(&reference.name)
+                let store = stores.map(|s| &s.git_repositories);
+                let repo = cached_get(client, store, &namespace, &reference.name)
                     .await?
                     .ok_or_else(unavailable)?;
                 (repo.status.and_then(|s| s.artifact), None)
             }
             HelmChartSourceKind::Bucket => {
-                let api: Api<Bucket> = Api::namespaced(client, &namespace);
-                let bucket = api
-                    .get_opt(&reference.name)
+                let store = stores.map(|s| &s.buckets);
+                let bucket = cached_get(client, store, &namespace, &reference.name)
                     .await?
                     .ok_or_else(unavailable)?;
                 (bucket.status.and_then(|s| s.artifact), None)

@@ -61,33 +61,41 @@ pub async fn run_controllers(
         |c, _| c,
     );
     let client = process.client.clone();
+    // The source watches that enqueue HelmCharts also keep the caches the reconciler
+    // reads its sources from (as Flux reads through its informer cache).
+    let (helm_repositories, helm_writer) = reflector::store::<HelmRepository>();
+    let (git_repositories, git_writer) = reflector::store::<GitRepository>();
+    let (buckets, bucket_writer) = reflector::store::<Bucket>();
+    let stores = chart::SourceStores {
+        helm_repositories,
+        git_repositories,
+        buckets,
+    };
     let charts = process.reconcile::<HelmChart, _>(
-        Arc::new(chart::HelmChartReconciler::new(retention, files, limits)),
+        Arc::new(chart::HelmChartReconciler::new(retention, files, limits).with_stores(stores)),
         context,
         args.concurrent,
         "helmchart",
         move |controller, store| {
-            // The caches are not read yet: the HelmChart reconciler reads its source from
-            // the API server.
             let controller = watch_source(
                 controller,
                 &client,
                 &store,
-                reflector::store::<HelmRepository>().1,
+                helm_writer,
                 watch::wants::<HelmRepository>(HelmChartSourceKind::HelmRepository),
             );
             let controller = watch_source(
                 controller,
                 &client,
                 &store,
-                reflector::store::<GitRepository>().1,
+                git_writer,
                 watch::wants::<GitRepository>(HelmChartSourceKind::GitRepository),
             );
             watch_source(
                 controller,
                 &client,
                 &store,
-                reflector::store::<Bucket>().1,
+                bucket_writer,
                 watch::wants::<Bucket>(HelmChartSourceKind::Bucket),
             )
         },
