@@ -245,12 +245,17 @@ impl Reconciler<HelmRelease> for HelmReleaseReconciler {
     }
 }
 
-/// Replaces `status` with the API server's when the informer cache lags behind our own
-/// last status patch (Flux waits for its cache for the same reason): the release history
-/// must never be read stale. No read when the cached object is the one our last status
-/// patch produced.
+/// Replaces `status` with our own last status patch when the informer cache lags behind
+/// it (Flux waits for its cache for the same reason): the release history must never be
+/// read stale. Read from the API server only when that patch is not kept (another
+/// generation, or this process has not written the status yet).
 async fn refresh_status(context: &Context, object: &HelmRelease, status: &mut HelmReleaseStatus) {
     if context.status_versions.is_current(object) {
+        return;
+    }
+    // The watch has not caught up with our last write yet: that write is the status.
+    if let Some(written) = context.status_versions.last_written(object) {
+        *status = written;
         return;
     }
     let api: kube::Api<HelmRelease> = kube::Api::namespaced(

@@ -74,11 +74,25 @@ pub struct Context {
     pub status_versions: StatusVersions,
 }
 
-/// The resourceVersion each object had right after this process last patched its status:
-/// when the watch cache hands an object at exactly that version, its status is the one
-/// written last, and a reconciler need not read it back from the API server.
+/// What this process last wrote to each object's status: the resourceVersion the object
+/// had right after (when the watch cache hands an object at exactly that version, its
+/// status is the one written last) and, for small statuses, the status itself with the
+/// generation it was written for (so a reconciler handed an object the watch has not
+/// caught up with yet need not read the status back from the API server).
 #[derive(Clone, Default)]
-pub struct StatusVersions(Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>);
+pub struct StatusVersions(Arc<std::sync::Mutex<std::collections::HashMap<String, Written>>>);
+
+/// One object's last status write.
+struct Written {
+    resource_version: String,
+    generation: Option<i64>,
+    /// The status as written (JSON), when under [`KEPT_STATUS_SIZE`].
+    status: Option<Vec<u8>>,
+}
+
+/// Statuses up to this size (serialized) are kept after a write; larger ones (inventories
+/// of big Kustomizations) are read back when needed rather than held twice in memory.
+const KEPT_STATUS_SIZE: usize = 16 * 1024;
 
 impl StatusVersions {
     fn key<K: FluxObject>(object: &K) -> String {
@@ -90,10 +104,10 @@ impl StatusVersions {
         )
     }
 
-    fn record<K: FluxObject>(&self, object: &K, resource_version: Option<String>) {
+    fn record<K: FluxObject>(&self, object: &K, written: Option<Written>) {
         if let Ok(mut versions) = self.0.lock() {
-            match resource_version {
-                Some(version) => versions.insert(Self::key(object), version),
+            match written {
+                Some(written) => versions.insert(Self::key(object), written),
                 None => versions.remove(&Self::key(object)),
             };
         }
@@ -109,9 +123,22 @@ impl StatusVersions {
         let Some(version) = object.meta().resource_version.as_ref() else {
             return false;
         };
-        self.0
-            .lock()
-            .is_ok_and(|versions| versions.get(&Self::key(object)) == Some(version))
+        self.0.lock().is_ok_and(|versions| {
+            versions
+                .get(&Self::key(object))
+                .is_some_and(|w| w.resource_version == *version)
+        })
+    }
+
+    /// The status this process last wrote to `object`, when it was kept and written for
+    /// the object's current generation.
+    pub fn last_written<K: FluxObject>(&self, object: &K) -> Option<K::Status> {
+        let versions = self.0.lock().ok()?;
+        let written = versions.get(&Self::key(object))?;
+        if written.generation != object.meta().generation {
+            return None;
+        }
+        serde_json::from_slice(written.status.as_deref()?).ok()
     }
 }
 
@@ -136,8 +163,21 @@ impl Context {
                 &Patch::Apply(body),
             )
             .await?;
-        self.status_versions
-            .record(object, patched.meta().resource_version.clone());
+        let kept = serde_json::to_vec(status)
+            .ok()
+            .filter(|bytes| bytes.len() <= KEPT_STATUS_SIZE);
+        self.status_versions.record(
+            object,
+            patched
+                .meta()
+                .resource_version
+                .clone()
+                .map(|version| Written {
+                    resource_version: version,
+                    generation: object.meta().generation,
+                    status: kept,
+                }),
+        );
         Ok(())
     }
 
@@ -412,6 +452,37 @@ pub fn ready_at_generation<K: FluxObject>(object: &K) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_status_written_stands_in_for_a_lagging_watch() {
+        use ferroflux_api::source::v1::{GitRepository, GitRepositorySpec, GitRepositoryStatus};
+        let mut object = GitRepository::new("app", GitRepositorySpec::default());
+        object.metadata.namespace = Some("ns".into());
+        object.metadata.generation = Some(2);
+        object.metadata.resource_version = Some("10".into());
+        let status = GitRepositoryStatus {
+            observed_generation: Some(2),
+            ..GitRepositoryStatus::default()
+        };
+        let versions = StatusVersions::default();
+        versions.record(
+            &object,
+            Some(Written {
+                resource_version: "11".into(),
+                generation: Some(2),
+                status: serde_json::to_vec(&status).ok(),
+            }),
+        );
+        // The watch still hands version 10: not current, but the write is known.
+        assert!(!versions.is_current(&object));
+        assert_eq!(versions.last_written(&object), Some(status));
+        // A spec change since: the write was for another generation.
+        object.metadata.generation = Some(3);
+        assert_eq!(versions.last_written(&object), None);
+        versions.forget(&object);
+        object.metadata.generation = Some(2);
+        assert_eq!(versions.last_written(&object), None);
+    }
 
     #[test]
     fn jitter_stays_within_bounds() {
