@@ -258,6 +258,14 @@ async fn refresh_status(context: &Context, object: &HelmRelease, status: &mut He
         *status = written;
         return;
     }
+    // Never reconciled (a new HelmRelease): there is no release history to lose.
+    if object
+        .status
+        .as_ref()
+        .is_none_or(|s| s.observed_generation.is_none() && s.history.is_none())
+    {
+        return;
+    }
     let api: kube::Api<HelmRelease> = kube::Api::namespaced(
         context.client.clone(),
         &object.namespace().unwrap_or_default(),
