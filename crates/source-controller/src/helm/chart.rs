@@ -196,16 +196,10 @@ impl HelmChartReconciler {
         let generation = object.metadata.generation.unwrap_or_default();
         self.housekeeping(context, status, generation, &namespace, &name);
 
-        {
-            // A failed verification is always recalculated (Flux).
-            let mut conditions =
-                Conditions::new(status.conditions_mut(), generation, context.clock.as_ref());
-            if object.spec.verify.is_none()
-                || ferroflux_runtime::conditions::is_false(conditions.list(), "SourceVerified")
-            {
-                conditions.delete("SourceVerified");
-            }
-        }
+        crate::oci::cosign::reset_verified(
+            &mut Conditions::new(status.conditions_mut(), generation, context.clock.as_ref()),
+            object.spec.verify.is_some(),
+        );
         let mut verified_version = None;
         let source = self.source(context, object).await?;
         let constraint = object.spec.version.clone().unwrap_or_default();

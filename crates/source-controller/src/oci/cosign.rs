@@ -129,6 +129,18 @@ pub struct Unusable {
     pub stalled: bool,
 }
 
+/// Drops `SourceVerified` when there is nothing to verify or the last verification failed
+/// (Flux recalculates a failure; a success stands for what it verified until that changes).
+pub fn reset_verified(
+    conditions: &mut ferroflux_runtime::conditions::Conditions<'_>,
+    verify: bool,
+) {
+    let failed = ferroflux_runtime::conditions::is_false(conditions.list(), "SourceVerified");
+    if !verify || failed {
+        conditions.delete("SourceVerified");
+    }
+}
+
 /// The provider as Flux names it in messages: `cosign`, `cosign keyless` or `notation`.
 pub fn provider_name(provider: VerificationProvider, keyed: bool) -> &'static str {
     match (provider, keyed) {

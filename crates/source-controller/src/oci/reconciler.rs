@@ -127,17 +127,10 @@ impl OCIRepositoryReconciler {
         let generation = object.metadata.generation.unwrap_or_default();
         self.housekeeping(context, object, status);
 
-        {
-            // A failed verification is always retried; a successful one stands for the
-            // revision it was made for (Flux).
-            let mut conditions =
-                Conditions::new(status.conditions_mut(), generation, context.clock.as_ref());
-            let failed =
-                ferroflux_runtime::conditions::is_false(conditions.list(), "SourceVerified");
-            if object.spec.verify.is_none() || failed {
-                conditions.delete("SourceVerified");
-            }
-        }
+        super::cosign::reset_verified(
+            &mut Conditions::new(status.conditions_mut(), generation, context.clock.as_ref()),
+            object.spec.verify.is_some(),
+        );
         let timeout = store::timeout(object.spec.timeout.as_deref())?;
         let repository =
             Repository::parse_url(&object.spec.url).map_err(|e| SourceError::InvalidSpec {
