@@ -4,14 +4,11 @@
 use std::time::Duration;
 
 use ferroflux_api::helm::v2::HelmRelease;
-use ferroflux_runtime::cel::CelError;
+use ferroflux_runtime::cel::{DependencyCheck, check_dependency};
 use ferroflux_runtime::driver::ready_at_generation;
 use kube::{Api, Client, ResourceExt};
 
 use crate::error::HelmError;
-
-/// Flux's prefix of terminal configuration errors.
-const TERMINAL: &str = "Reconciliation failed terminally due to configuration error";
 
 /// Checks the dependencies of `object`; `additive`: Flux's AdditiveCELDependencyCheck
 /// feature gate (a `readyExpr` adds to the built-in readiness check instead of replacing it).
@@ -43,16 +40,10 @@ pub async fn check(
             return Err(not_ready("not found"));
         };
         if let Some(expression) = dependency.ready_expr.as_deref().filter(|e| !e.is_empty()) {
-            match ready_expr(expression, object, &found) {
-                Ok(true) => {}
-                Ok(false) => return Err(not_ready("is not ready according to readyExpr eval")),
-                Err(e) if e.is_terminal() => {
-                    return Err(HelmError::InvalidCel(format!(
-                        "{TERMINAL}: failed to evaluate dependency {}: {e}",
-                        dependency.name
-                    )));
-                }
-                Err(e) => return Err(not_ready(&format!("could not be evaluated: {e}"))),
+            match check_dependency(expression, &dependency.name, object, &found) {
+                DependencyCheck::Ready => {}
+                DependencyCheck::NotReady(why) => return Err(not_ready(&why)),
+                DependencyCheck::Invalid(message) => return Err(HelmError::InvalidCel(message)),
             }
             // The expression replaces the built-in check unless Flux's
             // AdditiveCELDependencyCheck feature gate adds it back.
@@ -65,14 +56,4 @@ pub async fn check(
         }
     }
     Ok(())
-}
-
-/// Evaluates `expression` with `self` (the dependent) and `dep` (the dependency).
-fn ready_expr(
-    expression: &str,
-    own: &HelmRelease,
-    dependency: &HelmRelease,
-) -> Result<bool, CelError> {
-    let json = |object: &HelmRelease| serde_json::to_value(object).unwrap_or_default();
-    ferroflux_runtime::cel::dependency_ready(expression, &json(own), &json(dependency))
 }

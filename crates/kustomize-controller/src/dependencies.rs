@@ -5,14 +5,11 @@
 use std::time::Duration;
 
 use ferroflux_api::kustomize::v1::Kustomization;
-use ferroflux_runtime::cel::CelError;
+use ferroflux_runtime::cel::{DependencyCheck, check_dependency};
 use ferroflux_runtime::driver::ready_at_generation;
 use kube::{Api, Client, ResourceExt};
 
 use crate::error::KustomizeError;
-
-/// Flux's prefix of terminal configuration errors.
-const TERMINAL: &str = "Reconciliation failed terminally due to configuration error";
 
 /// Checks the dependencies of `object`, whose source is at `revision`; `additive`: Flux's
 /// AdditiveCELDependencyCheck feature gate (a `readyExpr` adds to the built-in checks
@@ -46,16 +43,12 @@ pub async fn check(
             return Err(not_ready("not found"));
         };
         if let Some(expression) = dependency.ready_expr.as_deref().filter(|e| !e.is_empty()) {
-            match ready_expr(expression, object, &found) {
-                Ok(true) => {}
-                Ok(false) => return Err(not_ready("is not ready according to readyExpr eval")),
-                Err(e) if e.is_terminal() => {
-                    return Err(KustomizeError::InvalidCel(format!(
-                        "{TERMINAL}: failed to evaluate dependency {}: {e}",
-                        dependency.name
-                    )));
+            match check_dependency(expression, &dependency.name, object, &found) {
+                DependencyCheck::Ready => {}
+                DependencyCheck::NotReady(why) => return Err(not_ready(&why)),
+                DependencyCheck::Invalid(message) => {
+                    return Err(KustomizeError::InvalidCel(message));
                 }
-                Err(e) => return Err(not_ready(&format!("could not be evaluated: {e}"))),
             }
             // The expression replaces the built-in checks (readiness and revision) unless
             // Flux's AdditiveCELDependencyCheck feature gate adds them back.
@@ -91,14 +84,4 @@ pub async fn check(
         }
     }
     Ok(())
-}
-
-/// Evaluates `expression` with `self` (the dependent) and `dep` (the dependency).
-fn ready_expr(
-    expression: &str,
-    own: &Kustomization,
-    dependency: &Kustomization,
-) -> Result<bool, CelError> {
-    let json = |object: &Kustomization| serde_json::to_value(object).unwrap_or_default();
-    ferroflux_runtime::cel::dependency_ready(expression, &json(own), &json(dependency))
 }

@@ -118,6 +118,39 @@ pub fn dependency_ready(
     Expression::new(expression)?.evaluate_bool(&variables)
 }
 
+/// What a dependency's `readyExpr` decided, with Flux's messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DependencyCheck {
+    /// The expression holds.
+    Ready,
+    /// It does not hold, or could not be evaluated (retried): why, to follow
+    /// `dependency '<ns>/<name>' `.
+    NotReady(String),
+    /// It cannot work (does not parse, not a boolean): the terminal message.
+    Invalid(String),
+}
+
+/// Evaluates `expression` for the dependency `name` with `self` = `own`, `dep` =
+/// `dependency`.
+pub fn check_dependency<T: serde::Serialize>(
+    expression: &str,
+    name: &str,
+    own: &T,
+    dependency: &T,
+) -> DependencyCheck {
+    let json = |object: &T| serde_json::to_value(object).unwrap_or_default();
+    match dependency_ready(expression, &json(own), &json(dependency)) {
+        Ok(true) => DependencyCheck::Ready,
+        Ok(false) => {
+            DependencyCheck::NotReady("is not ready according to readyExpr eval".to_owned())
+        }
+        Err(e) if e.is_terminal() => DependencyCheck::Invalid(format!(
+            "Reconciliation failed terminally due to configuration error: failed to evaluate dependency {name}: {e}"
+        )),
+        Err(e) => DependencyCheck::NotReady(format!("could not be evaluated: {e}")),
+    }
+}
+
 /// The status a health check expression decides (kstatus' vocabulary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

@@ -319,14 +319,7 @@ async fn oci_helm_charts_signed_by_cosign_are_verified_before_the_pull() {
         .create_chart("unsigned", chart("6.1.0", "cosign-keys"))
         .await;
     let object: HelmChart = harness
-        .wait("unsigned", ConditionStatus::False, |c: &HelmChart| {
-            c.status.as_ref().is_some_and(|s| {
-                s.conditions
-                    .iter()
-                    .flatten()
-                    .any(|c| c.type_ == "SourceVerified")
-            })
-        })
+        .wait("unsigned", ConditionStatus::False, has_source_verified)
         .await;
     let status = object.status.unwrap();
     assert!(status.artifact.is_none());
@@ -348,14 +341,7 @@ async fn oci_helm_charts_signed_by_cosign_are_verified_before_the_pull() {
         .create_chart("no-keys", chart("6.0.0", "no-keys"))
         .await;
     let object: HelmChart = harness
-        .wait("no-keys", ConditionStatus::False, |c: &HelmChart| {
-            c.status.as_ref().is_some_and(|s| {
-                s.conditions
-                    .iter()
-                    .flatten()
-                    .any(|c| c.type_ == "SourceVerified")
-            })
-        })
+        .wait("no-keys", ConditionStatus::False, has_source_verified)
         .await;
     let conditions = object.status.unwrap().conditions.unwrap_or_default();
     let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
@@ -367,4 +353,14 @@ async fn oci_helm_charts_signed_by_cosign_are_verified_before_the_pull() {
             harness.namespace.name()
         )
     );
+}
+
+/// Whether a HelmChart has a SourceVerified condition yet.
+fn has_source_verified(chart: &HelmChart) -> bool {
+    chart.status.as_ref().is_some_and(|s| {
+        s.conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == "SourceVerified")
+    })
 }
