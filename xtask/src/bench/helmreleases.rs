@@ -104,6 +104,10 @@ fn bench(counts: &[usize], settings: Settings, write_doc: bool) -> Result<()> {
         );
         results.push(measured);
     }
+    if std::env::var_os("FERROFLUX_BENCH_KEEP_LOGS").is_some() {
+        let kept = work.keep();
+        eprintln!("bench: controller logs kept in {}", kept.display());
+    }
     let block = doc_block(&results, settings, &version);
     println!("\n{block}");
     if write_doc {

@@ -215,6 +215,14 @@ impl HelmChartReconciler {
                             format!("failed to get chart version for remote reference: {e}"),
                         )
                     })?;
+                if object.spec.verify.is_some() {
+                    // As in Flux: charts of HTTP repositories cannot be verified, and a
+                    // chart asked to be verified is never stored unverified.
+                    return Err(HelmError::build(
+                        BuildReason::Verification,
+                        "not implemented: charts from HTTP Helm repositories carry no cosign signature; verify charts from an OCI HelmRepository",
+                    ));
+                }
                 self.build_remote(object, status, Remote::Index(client, Box::new(chosen)))
                     .await?
             }

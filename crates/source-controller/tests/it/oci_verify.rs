@@ -355,6 +355,40 @@ async fn oci_helm_charts_signed_by_cosign_are_verified_before_the_pull() {
     );
 }
 
+#[tokio::test]
+async fn charts_of_http_repositories_are_never_stored_unverified() {
+    let harness = HelmHarness::start("helm-http-verify").await;
+    harness.publish_podinfo("6.0.0");
+    harness
+        .create_repository("charts", repository_spec(&harness.repo.http_url(false)))
+        .await;
+    harness
+        .secret("keys", None, &[("cosign.pub", "unused")])
+        .await;
+    let mut spec = chart_spec("podinfo", HelmChartSourceKind::HelmRepository, "charts");
+    spec.verify = Some(HelmChartVerification {
+        provider: VerificationProvider::Cosign,
+        secret_ref: reference("keys"),
+        ..HelmChartVerification::default()
+    });
+    harness.create_chart("podinfo", spec).await;
+    let object: HelmChart = harness
+        .wait("podinfo", ConditionStatus::False, has_source_verified)
+        .await;
+    let status = object.status.unwrap();
+    assert!(status.artifact.is_none());
+    let conditions = status.conditions.unwrap_or_default();
+    let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+    assert_eq!(ready.reason, "ChartVerificationError");
+    assert!(
+        ready
+            .message
+            .starts_with("chart verification error: not implemented"),
+        "{}",
+        ready.message
+    );
+}
+
 /// Whether a HelmChart has a SourceVerified condition yet.
 fn has_source_verified(chart: &HelmChart) -> bool {
     chart.status.as_ref().is_some_and(|s| {
