@@ -258,12 +258,13 @@ async fn refresh_status(context: &Context, object: &HelmRelease, status: &mut He
         *status = written;
         return;
     }
-    // Never reconciled (a new HelmRelease): there is no release history to lose.
-    if object
-        .status
-        .as_ref()
-        .is_none_or(|s| s.observed_generation.is_none() && s.history.is_none())
-    {
+    // Never reconciled (a new HelmRelease: the API server defaults observedGeneration to
+    // -1): there is no release history to lose.
+    if object.status.as_ref().is_none_or(|s| {
+        s.observed_generation
+            .is_none_or(|generation| generation < 1)
+            && s.history.is_none()
+    }) {
         return;
     }
     let api: kube::Api<HelmRelease> = kube::Api::namespaced(

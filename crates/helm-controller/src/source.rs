@@ -14,7 +14,7 @@ use ferroflux_runtime::FluxObject;
 use ferroflux_runtime::conditions;
 use ferroflux_runtime::watches::cached_get;
 use kube::api::{Patch, PatchParams};
-use kube::runtime::reflector::Store;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 
@@ -125,7 +125,15 @@ pub async fn ensure_helm_chart(
         chart_spec["verify"] = json!(verify);
     }
     let charts = settings.stores.as_ref().map(|s| &s.charts);
-    let before = cached_get(client, charts, &namespace, &name).await?;
+    // A synced cache without the HelmChart: it is new (or created a moment ago by an
+    // earlier reconciliation, and the apply below is a no-op then), so it is not read from
+    // the API server first.
+    let before = match charts.filter(|store| ferroflux_runtime::watches::is_synced(store)) {
+        Some(store) => store
+            .get(&ObjectRef::new(&name).within(&namespace))
+            .map(|chart| chart.as_ref().clone()),
+        None => cached_get(client, charts, &namespace, &name).await?,
+    };
     if let Some(before) = &before
         && up_to_date(before, &chart_spec, &labels, &annotations)
     {

@@ -95,6 +95,16 @@ pub fn refers_to<S: ResourceExt>(
     source.name_any() == name && source.namespace().as_deref() == Some(namespace)
 }
 
+/// Whether `cache` has received its first full list: from then on an object missing from
+/// it was, at most moments before, missing from the API server too.
+pub fn is_synced<S>(cache: &Store<S>) -> bool
+where
+    S: Resource + Clone + 'static,
+    S::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    futures::FutureExt::now_or_never(cache.wait_until_ready()).is_some_and(|ready| ready.is_ok())
+}
+
 /// The object `namespace/name`: from `cache` when it holds it, otherwise from the API
 /// server (an object created a moment ago may not be in the cache yet).
 pub async fn cached_get<S>(
