@@ -64,7 +64,8 @@ impl ResourceManager {
         options: &WaitOptions,
         custom: Option<CustomHealth<'_>>,
     ) -> Result<(), WaitError> {
-        self.wait_known(entries, Vec::new(), options, custom).await
+        let entries = entries.iter().map(|entry| (entry.clone(), None)).collect();
+        self.wait_known(entries, options, custom).await
     }
 
     /// Waits for objects just applied: the health their apply answered with stands for
@@ -76,72 +77,56 @@ impl ResourceManager {
         options: &WaitOptions,
         custom: Option<CustomHealth<'_>>,
     ) -> Result<(), WaitError> {
-        let entries: Vec<InventoryEntry> = applied
+        let entries = applied
             .iter()
-            .map(ChangeSetEntry::inventory_entry)
+            .map(|entry| {
+                let known = entry.applied.clone().filter(|_| custom.is_none());
+                (entry.inventory_entry(), known)
+            })
             .collect();
-        let known = if custom.is_some() {
-            Vec::new()
-        } else {
-            applied
-                .iter()
-                .filter_map(|entry| Some((entry.id.clone(), entry.applied.clone()?)))
-                .collect()
-        };
-        self.wait_known(&entries, known, options, custom).await
+        self.wait_known(entries, options, custom).await
     }
 
-    /// The wait, with the applied state of some objects known for the first round (their
-    /// watches start at the applied resourceVersion, so no older state is read back).
+    /// The wait, each object with its applied state when known: that stands for the first
+    /// read, and its watch starts at the applied resourceVersion, so no older state is read
+    /// back.
     async fn wait_known(
         &self,
-        entries: &[InventoryEntry],
-        known: Vec<(ObjectId, Applied)>,
+        entries: Vec<(InventoryEntry, Option<Applied>)>,
         options: &WaitOptions,
         custom: Option<CustomHealth<'_>>,
     ) -> Result<(), WaitError> {
-        let versions: Vec<(ObjectId, String)> = known
-            .iter()
-            .map(|(id, applied)| (id.clone(), applied.resource_version.clone()))
-            .collect();
-        let mut known: Vec<(ObjectId, HealthResult)> = known
-            .into_iter()
-            .map(|(id, applied)| (id, applied.health))
-            .collect();
         let deadline = Instant::now() + options.timeout;
         let mut delay = FIRST_POLL.min(options.interval);
         // Objects seen `Current` are not polled again: a waited-for set mostly holds objects
         // that are ready at once (Services, ConfigMaps, RBAC) beside the few that take time.
-        let mut remaining: Vec<InventoryEntry> = entries.to_vec();
+        let mut remaining = entries;
+        let mut read_before = false;
         let mut first = true;
         loop {
             // Owned entries and a plain filter afterwards keep this future `Send` for any
             // caller (borrowing closures here trip the compiler's higher-ranked checks).
-            let known_now = std::mem::take(&mut known);
-            let checked: Vec<(InventoryEntry, HealthResult)> =
+            let checked: Vec<((InventoryEntry, Option<Applied>), HealthResult)> =
                 stream::iter(remaining.iter().cloned())
-                    .map(|entry| {
-                        let given = known_now
-                            .iter()
-                            .find(|(id, _)| *id == entry.id)
-                            .map(|(_, health)| health.clone());
-                        async move {
-                            let health = match given {
-                                Some(health) => health,
-                                None => self.health(&entry, custom).await,
-                            };
-                            (entry, health)
-                        }
+                    .map(|(entry, applied)| async move {
+                        let health = match applied.as_ref().filter(|_| !read_before) {
+                            Some(applied) => applied.health.clone(),
+                            None => self.health(&entry, custom).await,
+                        };
+                        ((entry, applied), health)
                     })
                     .buffered(self.concurrency)
                     .collect()
                     .await;
-            let (entries_left, pending): (Vec<InventoryEntry>, Vec<(ObjectId, HealthResult)>) =
-                checked
-                    .into_iter()
-                    .filter(|(_, health)| health.status != Status::Current)
-                    .map(|(entry, health)| (entry.clone(), (entry.id, health)))
-                    .unzip();
+            read_before = true;
+            let (entries_left, pending): (Vec<_>, Vec<(ObjectId, HealthResult)>) = checked
+                .into_iter()
+                .filter(|(_, health)| health.status != Status::Current)
+                .map(|(entry, health)| {
+                    let id = entry.0.id.clone();
+                    (entry, (id, health))
+                })
+                .unzip();
             remaining = entries_left;
             if let Some(result) = settled(&pending, options) {
                 return result;
@@ -159,7 +144,7 @@ impl ResourceManager {
             if first && remaining.len() <= MAX_WATCHED {
                 first = false;
                 if let Some(result) = self
-                    .follow(&remaining, &versions, pending, options, deadline, custom)
+                    .follow(&remaining, pending, options, deadline, custom)
                     .await
                 {
                     return result;
@@ -176,15 +161,14 @@ impl ResourceManager {
     /// instead).
     async fn follow(
         &self,
-        entries: &[InventoryEntry],
-        versions: &[(ObjectId, String)],
+        entries: &[(InventoryEntry, Option<Applied>)],
         mut state: Vec<(ObjectId, HealthResult)>,
         options: &WaitOptions,
         deadline: Instant,
         custom: Option<CustomHealth<'_>>,
     ) -> Option<Result<(), WaitError>> {
         let mut streams = Vec::new();
-        for entry in entries {
+        for (entry, applied) in entries {
             let id = &entry.id;
             let Ok((api, _)) = self
                 .api_for(&entry_gvk(entry), &id.namespace, &id.subject())
@@ -193,10 +177,11 @@ impl ResourceManager {
                 return None;
             };
             // From the applied version when known; else from the watch cache's state.
-            let from = versions
-                .iter()
-                .find(|(other, version)| *other == entry.id && !version.is_empty())
-                .map_or_else(|| "0".to_owned(), |(_, version)| version.clone());
+            let from = applied
+                .as_ref()
+                .map(|a| a.resource_version.clone())
+                .filter(|version| !version.is_empty())
+                .unwrap_or_else(|| "0".to_owned());
             streams.push(changes(api, entry.id.clone(), from, deadline));
         }
         let mut changes = stream::select_all(streams);

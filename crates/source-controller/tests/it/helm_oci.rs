@@ -51,6 +51,22 @@ fn revision(chart: &HelmChart) -> Option<String> {
         .map(|a| a.revision.clone())
 }
 
+/// The Secret `registry-config` with the registry's credentials (a Docker config), and the
+/// OCI HelmRepository `charts` of `oci://<registry>/charts` using it.
+pub async fn charts_repository(harness: &HelmHarness, registry: &Registry) {
+    harness
+        .secret(
+            "registry-config",
+            Some("kubernetes.io/dockerconfigjson"),
+            &[(
+                ".dockerconfigjson",
+                &registry.docker_config_json(registry.password()),
+            )],
+        )
+        .await;
+    oci_repository(harness, "charts", registry, "registry-config").await;
+}
+
 async fn oci_repository(harness: &HelmHarness, name: &str, registry: &Registry, secret: &str) {
     let mut spec = repository_spec(&format!("oci://{}/charts", registry.host()));
     spec.type_ = Some(HelmRepositoryType::Oci);
@@ -73,19 +89,9 @@ async fn pulls_charts_pushed_by_helm_and_follows_new_tags() {
     let second = helm_push(&registry, "6.1.0");
     helm_push(&registry, "7.0.0-rc.1");
 
-    harness
-        .secret(
-            "registry-config",
-            Some("kubernetes.io/dockerconfigjson"),
-            &[(
-                ".dockerconfigjson",
-                &registry.docker_config_json(registry.password()),
-            )],
-        )
-        .await;
     // An OCI HelmRepository is a static data container, as in Flux: no artifact, no
     // conditions; the HelmChart talks to the registry.
-    oci_repository(&harness, "charts", &registry, "registry-config").await;
+    charts_repository(&harness, &registry).await;
 
     // A range lists the tags and takes the highest stable match; the package is stored as
     // helm pushed it.

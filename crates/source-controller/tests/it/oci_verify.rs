@@ -8,7 +8,7 @@ use std::process::Command;
 
 use ferroflux_api::meta::{ConditionStatus, LocalObjectReference};
 use ferroflux_api::source::v1::{
-    HelmChart, HelmChartSourceKind, HelmChartVerification, HelmRepositoryType, OCIRepository,
+    HelmChart, HelmChartSourceKind, HelmChartVerification, OCIRepository,
     OCIRepositoryVerification, VerificationProvider,
 };
 use ferroflux_testkit::registry::{Registry, RegistryOptions};
@@ -268,24 +268,10 @@ async fn oci_helm_charts_signed_by_cosign_are_verified_before_the_pull() {
         &format!("{}/charts/podinfo:6.0.0", registry.host()),
     );
     harness
-        .secret(
-            "registry-config",
-            Some("kubernetes.io/dockerconfigjson"),
-            &[(
-                ".dockerconfigjson",
-                &registry.docker_config_json(registry.password()),
-            )],
-        )
-        .await;
-    harness
         .secret("cosign-keys", None, &[("cosign.pub", &trusted)])
         .await;
     harness.secret("no-keys", None, &[("README", "none")]).await;
-    let mut repository = repository_spec(&format!("oci://{}/charts", registry.host()));
-    repository.type_ = Some(HelmRepositoryType::Oci);
-    repository.insecure = Some(true);
-    repository.secret_ref = reference("registry-config");
-    harness.create_repository("charts", repository).await;
+    crate::helm_oci::charts_repository(&harness, &registry).await;
 
     let chart = |version: &str, secret: &str| {
         let mut spec = chart_spec("podinfo", HelmChartSourceKind::HelmRepository, "charts");
