@@ -76,9 +76,10 @@ pub struct Context {
 
 /// What this process last wrote to each object's status: the resourceVersion the object
 /// had right after (when the watch cache hands an object at exactly that version, its
-/// status is the one written last) and, for small statuses, the status itself with the
-/// generation it was written for (so a reconciler handed an object the watch has not
-/// caught up with yet need not read the status back from the API server).
+/// status is the one written last) and, for small statuses of kinds that read them back
+/// (`FluxObject::KEEPS_WRITTEN_STATUS`), the status itself with the generation it was
+/// written for (so a reconciler handed an object the watch has not caught up with yet
+/// need not read the status back from the API server).
 #[derive(Clone, Default)]
 pub struct StatusVersions(Arc<std::sync::Mutex<std::collections::HashMap<String, Written>>>);
 
@@ -90,8 +91,9 @@ struct Written {
     status: Option<Vec<u8>>,
 }
 
-/// Statuses up to this size (serialized) are kept after a write; larger ones (inventories
-/// of big Kustomizations) are read back when needed rather than held twice in memory.
+/// Statuses up to this size (serialized) of kinds that read them back are kept after a
+/// write; larger ones are read back from the API server when needed rather than held
+/// twice in memory.
 const KEPT_STATUS_SIZE: usize = 16 * 1024;
 
 impl StatusVersions {
@@ -163,8 +165,9 @@ impl Context {
                 &Patch::Apply(body),
             )
             .await?;
-        let kept = serde_json::to_vec(status)
-            .ok()
+        let kept = K::KEEPS_WRITTEN_STATUS
+            .then(|| serde_json::to_vec(status).ok())
+            .flatten()
             .filter(|bytes| bytes.len() <= KEPT_STATUS_SIZE);
         self.status_versions.record(
             object,

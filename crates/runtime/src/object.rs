@@ -23,6 +23,11 @@ pub trait FluxObject:
     /// The kind's status type.
     type Status: FluxStatus;
 
+    /// Whether its reconciler reads back the status this process last wrote
+    /// ([`crate::driver::StatusVersions::last_written`]): only then is a copy kept after
+    /// each status write.
+    const KEEPS_WRITTEN_STATUS: bool = false;
+
     /// The current status, if any.
     fn status(&self) -> Option<&Self::Status>;
     /// Whether `spec.suspend` is set.
@@ -99,9 +104,10 @@ impl FluxObject for ferroflux_api::source::v1::GitRepository {
 
 /// Implements [`FluxObject`] for a kind whose `spec.interval` is a required duration string.
 macro_rules! impl_flux_object {
-    ($($kind:ty => $status:ty, default $default_secs:expr);+ $(;)?) => {$(
+    ($($kind:ty => $status:ty, default $default_secs:expr, keeps $keeps:expr);+ $(;)?) => {$(
         impl FluxObject for $kind {
             type Status = $status;
+            const KEEPS_WRITTEN_STATUS: bool = $keeps;
             fn status(&self) -> Option<&Self::Status> {
                 self.status.as_ref()
             }
@@ -125,10 +131,10 @@ impl_flux_status!(
 );
 
 impl_flux_object!(
-    ferroflux_api::source::v1::HelmChart => ferroflux_api::source::v1::HelmChartStatus, default 600;
-    ferroflux_api::source::v1::OCIRepository => ferroflux_api::source::v1::OCIRepositoryStatus, default 600;
-    ferroflux_api::source::v1::Bucket => ferroflux_api::source::v1::BucketStatus, default 600;
-    ferroflux_api::helm::v2::HelmRelease => ferroflux_api::helm::v2::HelmReleaseStatus, default 600;
+    ferroflux_api::source::v1::HelmChart => ferroflux_api::source::v1::HelmChartStatus, default 600, keeps false;
+    ferroflux_api::source::v1::OCIRepository => ferroflux_api::source::v1::OCIRepositoryStatus, default 600, keeps false;
+    ferroflux_api::source::v1::Bucket => ferroflux_api::source::v1::BucketStatus, default 600, keeps false;
+    ferroflux_api::helm::v2::HelmRelease => ferroflux_api::helm::v2::HelmReleaseStatus, default 600, keeps true;
 );
 
 impl FluxObject for ferroflux_api::source::v1::HelmRepository {
